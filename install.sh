@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs AegisClaw from this checkout: the pinned Bun (npm), the compiled binary on PATH,
+# the local sandbox base image when Docker is running, and a home initialised with the
+# standard policy template when none exists. Idempotent: re-running updates the binary only.
+#
+#   ./install.sh [--prefix DIR] [--deps] [--no-init]
+#     --prefix DIR  install DIR/bin/aegisclaw (default /usr/local, or ~/.local when not root)
+#     --deps        first install system packages and start Docker (scripts/setup.sh; needs root)
+#     --no-init     do not create ~/.aegisclaw
+set -euo pipefail
+cd "$(dirname "$0")"
+
+prefix=""; deps=0; init=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --prefix) [ $# -ge 2 ] || { echo "install: --prefix needs a directory" >&2; exit 64; }; prefix="$2"; shift 2 ;;
+    --prefix=*) prefix="${1#--prefix=}"; shift ;;
+    --deps) deps=1; shift ;;
+    --no-init) init=0; shift ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "install: unknown option $1 (see ./install.sh --help)" >&2; exit 64 ;;
+  esac
+done
+if [ -z "$prefix" ]; then
+  if [ "$(id -u)" = 0 ]; then prefix=/usr/local; else prefix="$HOME/.local"; fi
+fi
+
+if [ "$deps" = 1 ]; then
+  bash scripts/setup.sh
+else
+  command -v npm >/dev/null 2>&1 || { echo "install: npm (Node 20+) is required to fetch the pinned Bun" >&2; exit 69; }
+  if [ ! -x node_modules/.bin/bun ] || ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null; then
+    echo "install: installing the pinned Bun and dependencies (npm ci)" >&2
+    npm ci --no-audit --no-fund --loglevel=error 2>&1 | grep -v 'Unknown user config' >&2 || true
+  fi
+  bash scripts/build.sh
+  if docker info >/dev/null 2>&1; then
+    bash scripts/build-base-image.sh
+  else
+    echo "install: Docker is not running; skipped the base image (run scripts/build-base-image.sh once Docker is up)" >&2
+  fi
+fi
+
+mkdir -p "$prefix/bin"
+install -m 0755 dist/aegisclaw "$prefix/bin/aegisclaw.new"
+mv -f "$prefix/bin/aegisclaw.new" "$prefix/bin/aegisclaw"
+echo "install: $prefix/bin/aegisclaw ($("$prefix/bin/aegisclaw" --version))" >&2
+case ":$PATH:" in *":$prefix/bin:"*) ;; *) echo "install: add $prefix/bin to your PATH" >&2 ;; esac
+
+home="${AEGISCLAW_HOME:-$HOME/.aegisclaw}"
+if [ "$init" = 1 ] && [ ! -e "$home/config.yaml" ]; then
+  "$prefix/bin/aegisclaw" init --yes
+fi

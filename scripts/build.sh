@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Compiles the single-file binary dist/aegisclaw. .env and bunfig.toml autoloading are off:
+# a security tool must not change behaviour because of files in the directory it runs from.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p dist
+node_modules/.bin/bun build --compile --minify-syntax --minify-whitespace \
+  --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
+  src/main.ts --outfile dist/aegisclaw >/dev/null
+echo "build: dist/aegisclaw ($(du -h dist/aegisclaw | cut -f1))" >&2

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine for AegisClaw development and tests, idempotently:
+# system packages (Docker engine, static busybox), the pinned Bun and npm dependencies,
+# a running Docker engine, the local base image and the compiled binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v dockerd >/dev/null 2>&1 || need_apt+=(docker.io)
+if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then need_apt+=(busybox-static); fi
+command -v git >/dev/null 2>&1 || need_apt+=(git)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: missing system packages: ${need_apt[*]}; install them as root (apt-get install -y ${need_apt[*]})" >&2
+    exit 69
+  fi
+  echo "setup: installing ${need_apt[*]} from apt" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# Bun is pinned once, in package.json (devDependencies.bun); npm ci installs exactly the lockfile.
+if [ ! -x node_modules/.bin/bun ] || ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null; then
+  echo "setup: installing npm dependencies (pinned Bun included)" >&2
+  npm ci --no-audit --no-fund --loglevel=error 2>&1 | grep -v 'Unknown user config' >&2 || true
+fi
+[ -x node_modules/.bin/bun ] || { echo "setup: npm ci did not install bun; see the npm output above" >&2; exit 69; }
+
+bash scripts/start-docker.sh
+bash scripts/build-base-image.sh
+bash scripts/build.sh
+echo "setup: done (bun $(node_modules/.bin/bun --version), $(docker version --format 'docker engine {{.Server.Version}}' 2>/dev/null))" >&2

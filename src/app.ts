@@ -1,0 +1,55 @@
+import { AuditLog } from "./audit/index.ts";
+import { EventBus, Gate, homeLayout, loadConfig, LockdownStore, parseSize, requireInitialisedHome, type Config, type HomeLayout } from "./core/index.ts";
+import { createDockerRuntime, type SandboxRuntime } from "./sandbox/index.ts";
+
+/** The composition root: real implementations wired for one home. No module-level singletons. */
+export interface App {
+  layout: HomeLayout;
+  config: Config;
+  bus: EventBus;
+  lockdown: LockdownStore;
+  runtime: SandboxRuntime;
+  /** Opens the audit log once (lazily: it takes the signing key and a file lock per append). */
+  openAudit(): Promise<AuditLog>;
+  /** The Gate, with the audit log opened. */
+  gate(): Promise<Gate>;
+  /** Closes the audit log (writing a checkpoint when entries were added). */
+  close(): Promise<void>;
+}
+
+/** Builds the app for an initialised home; `config` overrides loading config.yaml (tests). */
+export function createApp(home: string, options: { config?: Config } = {}): App {
+  const layout = homeLayout(home);
+  if (!options.config) requireInitialisedHome(layout);
+  const config = options.config ?? loadConfig(layout.config);
+  return assemble(layout, config);
+}
+
+/** Wires the pieces for a given layout and config. */
+export function assemble(layout: HomeLayout, config: Config): App {
+  const bus = new EventBus();
+  const lockdown = new LockdownStore(layout.lockdownFile);
+  const runtime = createDockerRuntime({ socketPath: config.sandbox.dockerSocket });
+  let audit: Promise<AuditLog> | undefined;
+  const openAudit = (): Promise<AuditLog> => {
+    audit ??= AuditLog.open(layout.audit, {
+      checkpointEvery: config.audit.checkpointEvery,
+      segmentMaxBytes: parseSize(config.audit.segmentMaxBytes) ?? 64 * 1024 ** 2,
+    });
+    return audit;
+  };
+  return {
+    layout,
+    config,
+    bus,
+    lockdown,
+    runtime,
+    openAudit,
+    async gate() {
+      return new Gate({ config, audit: await openAudit(), runtime, lockdown, bus });
+    },
+    async close() {
+      if (audit) await (await audit).close();
+    },
+  };
+}

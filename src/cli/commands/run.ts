@@ -1,0 +1,72 @@
+import { createApp } from "../../app.ts";
+import type { RunOutcome } from "../../core/index.ts";
+import { parseDuration } from "../../core/index.ts";
+import { AegisError } from "../../shared/index.ts";
+import { localActor } from "../actor.ts";
+import type { CliContext } from "../context.ts";
+
+/** `run [--scope S]... [--image I] [--timeout D] -- CMD...`: one command through the Gate. */
+export async function runRun(positional: string[], options: Record<string, unknown>, ctx: CliContext): Promise<number> {
+  const dashed = Array.isArray(options["--"]) ? (options["--"] as unknown[]).map(String) : [];
+  if (positional.length > 0 && dashed.length > 0) {
+    throw new AegisError("usage", `unexpected arguments before --: ${positional.join(" ")}`, { hint: "put the whole command after --" });
+  }
+  const argv = dashed.length > 0 ? dashed : positional.map(String);
+  if (argv.length === 0) throw new AegisError("usage", "no command given", { hint: 'write: aegisclaw run -- echo "hello"' });
+  const grants = listOption(options.scope);
+  const timeoutMs = options.timeout === undefined ? undefined : parseDuration(String(options.timeout));
+  if (options.timeout !== undefined && timeoutMs === undefined) {
+    throw new AegisError("usage", `--timeout ${String(options.timeout)} is not a duration`, { hint: "use e.g. 30s, 5m, 1h" });
+  }
+  const image = options.image === undefined ? undefined : String(options.image);
+
+  const app = createApp(ctx.home);
+  const cancel = new AbortController();
+  const onSignal = () => cancel.abort();
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    const gate = await app.gate();
+    const write = (stream: "stdout" | "stderr") => (chunk: Uint8Array) => {
+      if (ctx.json) ctx.stdout(`${JSON.stringify({ type: "output", stream, text: new TextDecoder().decode(chunk) })}\n`);
+      else (stream === "stdout" ? process.stdout : process.stderr).write(chunk);
+    };
+    const outcome = await gate.run(
+      {
+        actor: localActor(),
+        argv,
+        grants,
+        ...(image ? { image } : {}),
+        ...(timeoutMs ? { timeoutMs } : {}),
+      },
+      { stdout: write("stdout"), stderr: write("stderr"), signal: cancel.signal },
+    );
+    return finish(outcome, ctx);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await app.close();
+  }
+}
+
+/** The command's own exit code, except when AegisClaw ended it (DESIGN.md exit codes). */
+function finish(outcome: RunOutcome, ctx: CliContext): number {
+  const exitCode = outcome.killedBy === "lockdown" ? 75 : outcome.exitCode;
+  if (ctx.json) {
+    ctx.stdout(`${JSON.stringify({ type: "result", ...outcome, exitCode })}\n`);
+  }
+  const notes: Record<string, string> = {
+    lockdown: "aegisclaw: run killed: lockdown engaged (`aegisclaw unlock` lifts it)",
+    timeout: `aegisclaw: run timed out and was killed (exit 124); raise it with --timeout`,
+    cancel: "aegisclaw: run cancelled; sandbox killed",
+    "output-limit": "aegisclaw: output limit reached; sandbox killed (raise sandbox.limits.output in config.yaml)",
+  };
+  const note = outcome.killedBy ? notes[outcome.killedBy] : undefined;
+  if (note) ctx.stderr(`${note} [run ${outcome.runId}]\n`);
+  return exitCode;
+}
+
+function listOption(value: unknown): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).map(String);
+}

@@ -1,0 +1,105 @@
+import cac from "cac";
+import { AegisError, exitCodeFor, isAegisError } from "../shared/index.ts";
+import type { CliContext } from "./context.ts";
+import { reportError } from "./report-error.ts";
+import { rewriteRunSandbox } from "./run-sandbox-args.ts";
+
+type Options = Record<string, unknown>;
+
+/**
+ * Builds the command tree and runs one command. Every handler returns its exit code; failures
+ * are AegisErrors mapped through one table (DESIGN.md exit codes). Handlers import their
+ * modules lazily so that help and simple commands never load the Docker client.
+ */
+export async function runCli(rawArgv: string[], version: string): Promise<number> {
+  const { resolveHome } = await import("../core/home.ts");
+  const argv = rewriteRunSandbox(rawArgv);
+  const dashDash = argv.indexOf("--");
+  const json = (dashDash === -1 ? argv : argv.slice(0, dashDash)).includes("--json");
+  const ctx: CliContext = {
+    home: "",
+    json,
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    isTty: Boolean(process.stdout.isTTY),
+  };
+  let exitCode = 0;
+  const cli = cac("aegisclaw");
+  const handle = (fn: (ctx: CliContext) => Promise<number>) => async () => {
+    ctx.home = resolveHome();
+    exitCode = await fn(ctx);
+  };
+
+  cli.option("--json", "Machine-readable output on stdout");
+
+  cli
+    .command("init", "Create the AegisClaw home: config, audit signing key, state (wizard on a TTY)")
+    .option("--template <name>", "Policy template: strict | standard | permissive")
+    .option("--yes", "Accept defaults without asking (for scripts)")
+    .option("--force", "Rewrite config.yaml of an existing home (the audit log and its key are kept)")
+    .action((options: Options) => handle(async (c) => (await import("./commands/init.ts")).runInit(options, c))());
+
+  cli
+    .command("doctor", "Check Docker, the base image, runtimes, home, config, audit log, disk and lockdown")
+    .action(() => handle(async (c) => (await import("./commands/doctor.ts")).runDoctor(c))());
+
+  cli
+    .command("run [...command]", "Run a command in a hardened sandbox through the Gate: run [options] -- CMD...")
+    .option("--scope <scope>", "Grant a scope to this run (repeatable), e.g. shell.exec or shell.exec:echo")
+    .option("--image <image>", "Sandbox image (default from config: aegisclaw/base:busybox)")
+    .option("--timeout <duration>", "Kill the run after this long, e.g. 30s, 5m (exit 124)")
+    .action((positional: string[], options: Options) => handle(async (c) => (await import("./commands/run.ts")).runRun(positional, options, c))());
+
+  cli
+    .command("sandbox <action> [...args]", "sandbox run-sandbox IMAGE CMD...: run CMD in IMAGE (same Gate as `run`)")
+    .action((action: string) => {
+      throw new AegisError("usage", `unknown sandbox action "${action}"`, { hint: "use: aegisclaw sandbox run-sandbox IMAGE CMD..." });
+    });
+
+  cli
+    .command("logs [action] [...args]", "Audit log: logs | logs verify | logs explain ID | logs proof ID | logs consistency SIZE | logs checkpoint | logs pubkey")
+    .option("--follow", "Keep printing new entries")
+    .option("--since <when>", "Only entries since an ISO time or a duration ago (10m, 2h)")
+    .option("--decision <kind>", "Only decisions of this kind: allow | deny | ask")
+    .action((action: string | undefined, args: string[], options: Options) =>
+      handle(async (c) => (await import("./commands/logs.ts")).runLogs(action, args, options, c))(),
+    );
+
+  cli
+    .command("lockdown", "Panic: kill every running sandbox and refuse new runs until `unlock`")
+    .option("--reason <text>", "Why (recorded in the audit log)")
+    .action((options: Options) => handle(async (c) => (await import("./commands/lockdown.ts")).runLockdown(options, c))());
+
+  cli
+    .command("unlock", "Lift lockdown (audited)")
+    .action(() => handle(async (c) => (await import("./commands/lockdown.ts")).runUnlock(c))());
+
+  cli.command("", "With no command: a status report (the full-screen console is not built yet)").action(() =>
+    handle(async (c) => (await import("./commands/doctor.ts")).runDoctor(c))(),
+  );
+
+  cli.help();
+  cli.version(version, "-v, --version");
+
+  try {
+    cli.parse(["bun", "aegisclaw", ...argv], { run: false });
+    if (cli.options.help || cli.options.version) return 0;
+    if (!cli.matchedCommand) {
+      throw new AegisError("usage", `unknown command "${cli.args[0] ?? ""}"`, { hint: "see `aegisclaw --help`" });
+    }
+    await cli.runMatchedCommand();
+    return exitCode;
+  } catch (error) {
+    const normalized = isAegisError(error) ? error : asUsageError(error);
+    reportError(normalized, ctx);
+    return exitCodeFor[normalized.code];
+  }
+}
+
+/** cac's own errors (unknown option, missing argument) are usage errors. */
+function asUsageError(error: unknown): AegisError {
+  if (error instanceof Error && error.name === "CACError") {
+    return new AegisError("usage", error.message, { hint: "see `aegisclaw --help`" });
+  }
+  return new AegisError("internal", error instanceof Error ? error.message : String(error), { cause: error });
+}

@@ -1,0 +1,25 @@
+import { z } from "zod";
+import { canonicalHash } from "../shared/index.ts";
+
+const AuditSource = z.enum(["cli", "tui", "web", "api", "ws", "mcp", "openclaw", "system"]);
+
+/** A request to run a command in the sandbox, as any front end submits it to the Gate. */
+export const RunRequest = z
+  .object({
+    actor: z.object({ name: z.string().min(1).max(200), source: AuditSource }).strict(),
+    argv: z
+      .array(z.string().max(65_536).refine((arg) => !arg.includes("\0"), { message: "argument contains a NUL byte" }))
+      .min(1, { message: "a command is required" })
+      .max(4096),
+    grants: z.array(z.string().max(4096)).max(256).default([]).describe("Scopes granted for this run (CLI --scope)."),
+    image: z.string().min(1).max(512).optional(),
+    timeoutMs: z.number().int().positive().max(24 * 3_600_000).optional(),
+  })
+  .strict();
+export type RunRequest = z.input<typeof RunRequest>;
+export type NormalizedRunRequest = z.output<typeof RunRequest>;
+
+/** Canonical hash of the normalised request: approvals and audit entries bind to it. */
+export function requestHash(request: NormalizedRunRequest & { image: string; runtime: string; timeoutMs: number }): string {
+  return canonicalHash({ kind: "run", ...request });
+}

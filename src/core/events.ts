@@ -1,0 +1,45 @@
+import type { Decision } from "../policy/index.ts";
+
+/** Every event the bus carries, declared once as one discriminated union. Output is already redacted. */
+export type AegisEvent =
+  | { type: "decision"; data: { runId: string; requestHash: string; decision: Decision; auditSeq: number } }
+  | { type: "run.started"; data: { runId: string; argv: string[]; image: string; runtime: string } }
+  | { type: "run.output"; data: { runId: string; stream: "stdout" | "stderr"; text: string } }
+  | { type: "run.finished"; data: { runId: string; exitCode: number; durationMs: number; timedOut: boolean; killedBy?: string } }
+  | { type: "lockdown.changed"; data: { active: boolean; reason?: string; killed?: number } };
+
+export type AegisEventType = AegisEvent["type"];
+/** The envelope every subscriber receives. */
+export type EventEnvelope<T extends AegisEventType = AegisEventType> = {
+  id: number;
+  type: T;
+  time: string;
+  data: Extract<AegisEvent, { type: T }>["data"];
+};
+
+/**
+ * A small synchronous typed bus for observers (console, web, metrics). Nothing a security
+ * guarantee depends on goes through it: the Gate writes the audit log itself.
+ * A throwing subscriber is isolated so it cannot break the Gate.
+ */
+export class EventBus {
+  private nextId = 1;
+  private readonly subscribers = new Set<(event: EventEnvelope) => void>();
+
+  /** Subscribes to every event; returns the unsubscribe function. */
+  subscribe(listener: (event: EventEnvelope) => void): () => void {
+    this.subscribers.add(listener);
+    return () => this.subscribers.delete(listener);
+  }
+
+  publish<T extends AegisEventType>(type: T, data: EventEnvelope<T>["data"]): void {
+    const envelope = { id: this.nextId++, type, time: new Date().toISOString(), data } as EventEnvelope;
+    for (const listener of this.subscribers) {
+      try {
+        listener(envelope);
+      } catch {
+        // Observers must never affect the action; their failure is their own.
+      }
+    }
+  }
+}

@@ -1,0 +1,25 @@
+import { Config, homeLayout } from "../core/index.ts";
+import { createDockerRuntime } from "../sandbox/index.ts";
+import { checkAudit, checkBaseImage, checkBubblewrap, checkConfig, checkDisk, checkDocker, checkGvisor, checkHome, checkLockdown, type Check } from "./checks.ts";
+
+export type { Check } from "./checks.ts";
+
+/**
+ * Runs every check against a home. Never throws: each problem becomes a line with a fix.
+ * Docker checks use the configured socket, or the default one when config is unusable.
+ */
+export async function runDoctorChecks(home: string): Promise<Check[]> {
+  const layout = homeLayout(home);
+  const { check: configCheck, config } = checkConfig(layout);
+  const effective = config ?? Config.parse({ version: 1 });
+  const runtime = createDockerRuntime({ socketPath: effective.sandbox.dockerSocket });
+  const docker = await checkDocker(runtime);
+  const [image, gvisor, audit] = await Promise.all([
+    docker.status === "pass"
+      ? checkBaseImage(runtime, effective.sandbox.image)
+      : Promise.resolve<Check>({ id: "base-image", status: "fail", message: "not checked: Docker is unreachable", fix: "start Docker first" }),
+    checkGvisor(effective.sandbox.dockerSocket),
+    checkAudit(layout),
+  ]);
+  return [docker, image, gvisor, checkBubblewrap(), checkHome(layout), configCheck, audit, checkDisk(layout), checkLockdown(layout)];
+}
