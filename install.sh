@@ -28,11 +28,7 @@ fi
 if [ "$deps" = 1 ]; then
   bash scripts/setup.sh
 else
-  command -v npm >/dev/null 2>&1 || { echo "install: npm (Node 20+) is required to fetch the pinned Bun" >&2; exit 69; }
-  if [ ! -x node_modules/.bin/bun ] || ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null; then
-    echo "install: installing the pinned Bun and dependencies (npm ci)" >&2
-    npm ci --no-audit --no-fund --loglevel=error 2>&1 | grep -v 'Unknown user config' >&2 || true
-  fi
+  bash scripts/npm-deps.sh
   bash scripts/build.sh
   if docker info >/dev/null 2>&1; then
     bash scripts/build-base-image.sh

@@ -20,12 +20,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 # Bun is pinned once, in package.json (devDependencies.bun); npm ci installs exactly the lockfile.
-if [ ! -x node_modules/.bin/bun ] || ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null; then
-  echo "setup: installing npm dependencies (pinned Bun included)" >&2
-  npm ci --no-audit --no-fund --loglevel=error 2>&1 | grep -v 'Unknown user config' >&2 || true
-fi
-[ -x node_modules/.bin/bun ] || { echo "setup: npm ci did not install bun; see the npm output above" >&2; exit 69; }
-
+bash scripts/npm-deps.sh
 bash scripts/start-docker.sh
 bash scripts/build-base-image.sh
 bash scripts/build.sh

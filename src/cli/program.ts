@@ -84,7 +84,7 @@ export async function runCli(rawArgv: string[], version: string): Promise<number
   try {
     cli.parse(["bun", "aegisclaw", ...argv], { run: false });
     if (cli.options.help || cli.options.version) return 0;
-    if (!cli.matchedCommand) {
+    if (!cli.matchedCommand || (cli.matchedCommand.name === "" && cli.args.length > 0)) {
       throw new AegisError("usage", `unknown command "${cli.args[0] ?? ""}"`, { hint: "see `aegisclaw --help`" });
     }
     await cli.runMatchedCommand();

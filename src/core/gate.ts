@@ -170,7 +170,7 @@ export class Gate {
         stdoutBytes: 0,
         stderrBytes: 0,
         killedBy: killedByLockdown ? "lockdown" : undefined,
-        error: error instanceof Error ? error.message : String(error),
+        error: (error instanceof Error ? error.message : String(error)).slice(0, 1000),
         thrown: error,
       };
     } finally {

@@ -1,0 +1,47 @@
+/** Shared helpers for benchmarks: hyperfine runs and markdown tables. */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface Timing {
+  command: string;
+  medianMs: number;
+  meanMs: number;
+  minMs: number;
+  maxMs: number;
+  runs: number;
+}
+
+/** Times shell commands with hyperfine (-N, no shell) and returns medians in ms. */
+export function hyperfine(commands: Array<{ name: string; command: string }>, options: { runs: number; warmup?: number; env?: Record<string, string> }): Timing[] {
+  const dir = mkdtempSync(join(tmpdir(), "aegis-bench-"));
+  try {
+    const out = join(dir, "out.json");
+    const args = ["hyperfine", "-N", "--runs", String(options.runs), "--warmup", String(options.warmup ?? 2), "--export-json", out, "--style", "none"];
+    for (const { name, command } of commands) args.push("-n", name, command);
+    const proc = Bun.spawnSync(args, { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...options.env } });
+    if (proc.exitCode !== 0) throw new Error(`hyperfine failed: ${proc.stderr.toString()}`);
+    const data = JSON.parse(readFileSync(out, "utf8")) as { results: Array<{ command: string; median: number; mean: number; min: number; max: number; times: number[] }> };
+    return data.results.map((result) => ({
+      command: result.command,
+      medianMs: result.median * 1000,
+      meanMs: result.mean * 1000,
+      minMs: result.min * 1000,
+      maxMs: result.max * 1000,
+      runs: result.times.length,
+    }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Formats a number with a fixed number of decimals. */
+export function fmt(value: number, digits = 1): string {
+  return value.toFixed(digits);
+}
+
+/** Machine line for result files: what the numbers were measured on. */
+export function machineLine(): string {
+  const cpus = navigator.hardwareConcurrency;
+  return `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus} cores, Bun ${Bun.version}.`;
+}

@@ -1,0 +1,12 @@
+/**
+ * Tamper-evident audit log: append-only JSONL segments whose lines are chained by hash and
+ * are the leaves of an RFC 9162 Merkle tree, with ed25519-signed checkpoints of the root.
+ * Format: docs/audit-format.md.
+ */
+export { AuditLog, type AuditLogOptions } from "./log.ts";
+export { initAuditDir } from "./keys.ts";
+export { verifyLog, type VerifyFailure, type VerifyOptions, type VerifyReport } from "./verify.ts";
+export { explain, followEntries, readEntries, type EntryFilter, type Explanation } from "./query.ts";
+export { consistencyProof, inclusionProof, publicKeyInfo, type ConsistencyProof, type InclusionProof } from "./proofs.ts";
+export { checkpointMessage, type Checkpoint } from "./checkpoints.ts";
+export { AuditReason, AuditRecord, AuditSource, GENESIS_PREV, type AuditEntry } from "./schema.ts";

@@ -1,0 +1,294 @@
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { AegisError, canonicalJson } from "../shared/index.ts";
+import { appendCheckpoint, type Checkpoint, readCheckpoints, signCheckpoint } from "./checkpoints.ts";
+import { FileLock } from "./file-lock.ts";
+import { appendDurably, readRange } from "./io.ts";
+import { fsyncDir, loadSigningKey, type SigningKey } from "./keys.ts";
+import { files, segmentName, segmentPath, splitLines } from "./layout.ts";
+import { Frontier, type Hash, leafHash, toHex } from "./merkle.ts";
+import { type AuditEntry, AuditRecord, MAX_LINE_BYTES } from "./schema.ts";
+import { loadTail, type Recovery, seqOf, type TailState } from "./tail.ts";
+import { nodesFor, nodePosition, TreeStore } from "./tree-store.ts";
+import { rebuildTree } from "./rebuild.ts";
+
+/** Tuning for {@link AuditLog.open}. */
+export interface AuditLogOptions {
+  /** Write a signed checkpoint whenever the log crosses a multiple of this many entries (default 1000). */
+  checkpointEvery?: number;
+  /** Start a new segment file once the current one would exceed this size (default 64 MiB). */
+  segmentMaxBytes?: number;
+  /** Give up waiting for another process's lock after this long (default 10 s). */
+  lockTimeoutMs?: number;
+}
+
+interface Pending {
+  record: AuditRecord;
+  resolve: (entry: AuditEntry) => void;
+  reject: (error: unknown) => void;
+}
+
+const SYSTEM = { name: "aegisclaw", source: "system" } as const;
+
+/**
+ * The append side of the audit log. Appends from one process are group-committed (one
+ * write + fsync per batch); appends from several processes are serialised by flock(2) on
+ * `lock`, and each batch first reads whatever other processes appended, so the chain never
+ * forks. `append` resolves only after the entry's bytes are fsynced.
+ */
+export class AuditLog {
+  private pending: Pending[] = [];
+  private draining: Promise<void> | undefined;
+  private closed = false;
+  private reloadNeeded = false;
+  private tail!: TailState;
+  private frontier!: Frontier;
+
+  private constructor(
+    readonly dir: string,
+    private readonly key: SigningKey,
+    private readonly lock: FileLock,
+    private readonly tree: TreeStore,
+    private readonly checkpointEvery: number,
+    private readonly segmentMaxBytes: number,
+    private readonly lockTimeoutMs: number,
+  ) {}
+
+  /**
+   * Opens the log in `dir` (created by {@link initAuditDir}), recovering from a crash first:
+   * a torn final line is cut off and a `recovery` entry records how many bytes were dropped.
+   */
+  static async open(dir: string, options: AuditLogOptions = {}): Promise<AuditLog> {
+    const key = loadSigningKey(dir);
+    const lock = await FileLock.open(join(dir, files.lock));
+    const log = new AuditLog(
+      dir,
+      key,
+      lock,
+      TreeStore.open(join(dir, files.tree)),
+      positive(options.checkpointEvery ?? 1000, "checkpointEvery"),
+      positive(options.segmentMaxBytes ?? 64 * 1024 * 1024, "segmentMaxBytes"),
+      options.lockTimeoutMs ?? 10_000,
+    );
+    await log.withLock(async () => {
+      const recoveries = log.reload();
+      if (recoveries.length > 0) log.writeBatch(recoveries.map(recoveryRecord));
+    });
+    return log;
+  }
+
+  /** Number of entries known to this process (the seq of the last entry it has seen). */
+  get size(): number {
+    return this.tail.count;
+  }
+
+  /**
+   * Validates and appends one record; resolves with the stored entry once it is on disk
+   * (fsync). A schema-invalid record is rejected with AegisError("bad-input") and nothing is
+   * written.
+   */
+  append(record: AuditRecord): Promise<AuditEntry> {
+    if (this.closed) return Promise.reject(new AegisError("internal", "audit log is closed"));
+    const parsed = AuditRecord.safeParse(record);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
+      return Promise.reject(new AegisError("bad-input", `invalid audit record${where}: ${issue?.message ?? "schema mismatch"}`));
+    }
+    try {
+      if (Buffer.byteLength(canonicalJson(parsed.data)) > MAX_LINE_BYTES) throw new RangeError(`larger than ${MAX_LINE_BYTES} bytes`);
+    } catch (error) {
+      return Promise.reject(new AegisError("bad-input", `invalid audit record: ${(error as Error).message}`));
+    }
+    return new Promise((resolve, reject) => {
+      this.pending.push({ record: parsed.data, resolve, reject });
+      this.draining ??= this.drain();
+    });
+  }
+
+  /** Writes a signed checkpoint of the current tree now. */
+  async checkpoint(): Promise<Checkpoint> {
+    await this.draining;
+    return this.withLock(async () => {
+      this.sync();
+      return this.writeCheckpoint();
+    });
+  }
+
+  /** Flushes pending appends, writes a checkpoint if the log grew since the latest one, and releases files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.draining;
+    try {
+      await this.withLock(async () => {
+        this.sync();
+        const all = readCheckpoints(this.dir);
+        const latest = all[all.length - 1];
+        const latestSize = latest && "checkpoint" in latest ? latest.checkpoint.treeSize : -1;
+        if (latestSize !== this.tail.count) this.writeCheckpoint();
+      });
+    } finally {
+      this.lock.close();
+      this.tree.close();
+    }
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, 512);
+      try {
+        const entries = await this.withLock(async () => {
+          const recoveries = this.sync();
+          const written = this.writeBatch([...recoveries.map(recoveryRecord), ...batch.map((item) => item.record)]);
+          return written.slice(recoveries.length);
+        });
+        batch.forEach((item, i) => item.resolve(entries[i] as AuditEntry));
+      } catch (error) {
+        batch.forEach((item) => item.reject(error));
+      }
+    }
+    // Cleared in the same synchronous step as the empty-queue check, so an append made by a
+    // resolved caller can never find a draining promise that is about to stop.
+    this.draining = undefined;
+  }
+
+  private async withLock<T>(work: () => Promise<T> | T): Promise<T> {
+    await this.lock.acquire({ timeoutMs: this.lockTimeoutMs });
+    try {
+      return await work();
+    } catch (error) {
+      // Memory may be ahead of disk after a failed write: start from the files next time.
+      this.reloadNeeded = true;
+      throw error;
+    } finally {
+      this.lock.release();
+    }
+  }
+
+  /** Re-reads the end of the log and the tree cache from disk (under the lock). */
+  private reload(): Recovery[] {
+    this.tail = loadTail(this.dir);
+    const { count, lastHash } = this.tail;
+    const stored = this.tree.nodeCount();
+    const expected = nodesFor(count);
+    const leafMatches = count === 0 || (stored >= expected && toHex(this.tree.readPosition(nodePosition(0, count - 1))) === lastHash);
+    if (stored >= expected && leafMatches) {
+      if (stored > expected) this.tree.truncate(expected);
+      this.frontier = Frontier.from(count, this.tree.peaks(count));
+    } else {
+      this.frontier = rebuildTree(this.dir, this.tree, count);
+    }
+    this.reloadNeeded = false;
+    return this.tail.recoveries;
+  }
+
+  /**
+   * Catches up with entries other processes appended since our last look (under the lock),
+   * checking that they continue our chain. Returns recoveries to record if a crashed writer
+   * left a torn line.
+   */
+  private sync(): Recovery[] {
+    if (this.reloadNeeded) return this.reload();
+    const before = this.tail.count;
+    const created: Hash[] = [];
+    for (;;) {
+      const path = segmentPath(this.dir, this.tail.segment);
+      const size = statSync(path).size;
+      if (size < this.tail.offset) throw new AegisError("integrity", `${segmentName(this.tail.segment)} shrank while open`, { hint: "run `aegisclaw logs verify`" });
+      const nextExists = existsSync(segmentPath(this.dir, this.tail.segment + 1));
+      if (size > this.tail.offset) {
+        const bytes = readRange(path, this.tail.offset, size);
+        const { lines, tornBytes } = splitLines(bytes);
+        // A torn line in the last segment is a crashed writer: reload() recovers it.
+        if (tornBytes > 0 && !nextExists) return this.reload();
+        for (const [start, end] of lines) created.push(...this.ingest(bytes.subarray(start, end)));
+        this.tail.offset = size - tornBytes;
+      }
+      if (!nextExists) break;
+      this.tail.segment += 1;
+      this.tail.offset = 0;
+    }
+    if (created.length > 0) this.repairTree(before, created);
+    return [];
+  }
+
+  private ingest(line: Uint8Array): Hash[] {
+    const seq = seqOf(line);
+    const value = seq === undefined ? undefined : (JSON.parse(Buffer.from(line).toString("utf8")) as { prev?: unknown });
+    if (seq !== this.tail.count + 1 || value?.prev !== this.tail.lastHash) {
+      throw new AegisError("integrity", `audit entry after seq ${this.tail.count} does not continue the chain`, { hint: "run `aegisclaw logs verify`" });
+    }
+    const hash = leafHash(line);
+    this.tail.count = seq;
+    this.tail.lastHash = toHex(hash);
+    return this.frontier.push(hash);
+  }
+
+  /** Makes tree.bin hold the nodes of entries other processes appended (a crashed one may not have written them). */
+  private repairTree(before: number, created: Hash[]): void {
+    const stored = this.tree.nodeCount();
+    if (stored === nodesFor(this.tail.count)) return;
+    if (stored < nodesFor(before)) {
+      this.frontier = rebuildTree(this.dir, this.tree, this.tail.count);
+      return;
+    }
+    this.tree.truncate(nodesFor(before));
+    this.tree.write(nodesFor(before), created);
+  }
+
+  /** Serialises, writes and fsyncs `records` as consecutive entries. Lock held, state synced. */
+  private writeBatch(records: AuditRecord[]): AuditEntry[] {
+    const startCount = this.tail.count;
+    const entries: AuditEntry[] = [];
+    const created: Hash[] = [];
+    const chunks: Array<{ segment: number; lines: string[] }> = [{ segment: this.tail.segment, lines: [] }];
+    let segment = this.tail.segment;
+    let offset = this.tail.offset;
+    let prev = this.tail.lastHash;
+    for (const record of records) {
+      const body = { ...record, seq: startCount + entries.length + 1, time: new Date().toISOString(), prev };
+      const line = canonicalJson(body);
+      const bytes = Buffer.from(line);
+      if (offset > 0 && offset + bytes.length + 1 > this.segmentMaxBytes) {
+        segment += 1;
+        offset = 0;
+        chunks.push({ segment, lines: [] });
+      }
+      (chunks[chunks.length - 1] as { lines: string[] }).lines.push(line);
+      offset += bytes.length + 1;
+      const hash = leafHash(bytes);
+      prev = toHex(hash);
+      created.push(...this.frontier.push(hash));
+      entries.push({ ...body, hash: prev });
+    }
+    for (const chunk of chunks) {
+      if (chunk.lines.length > 0) appendDurably(segmentPath(this.dir, chunk.segment), `${chunk.lines.join("\n")}\n`);
+    }
+    if (segment !== this.tail.segment) fsyncDir(this.dir);
+    this.tail = { ...this.tail, segment, offset, count: startCount + entries.length, lastHash: prev };
+    this.tree.write(nodesFor(startCount), created);
+    if (Math.floor(startCount / this.checkpointEvery) < Math.floor(this.tail.count / this.checkpointEvery)) this.writeCheckpoint();
+    return entries;
+  }
+
+  private writeCheckpoint(): Checkpoint {
+    const checkpoint = signCheckpoint(this.key, this.tail.count, this.frontier.root());
+    appendCheckpoint(this.dir, checkpoint);
+    return checkpoint;
+  }
+}
+
+function recoveryRecord(recovery: Recovery): AuditRecord {
+  return {
+    type: "recovery",
+    actor: SYSTEM,
+    recovery,
+    note: `cut ${recovery.droppedBytes} torn byte(s) from the end of ${recovery.segment} after a crash; every acknowledged entry is intact`,
+  };
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new AegisError("bad-input", `audit ${name} must be a positive integer, got ${value}`);
+  return value;
+}

@@ -1,0 +1,75 @@
+import { z } from "zod";
+
+/** Where an action came from. */
+export const AuditSource = z.enum(["cli", "tui", "web", "api", "ws", "mcp", "openclaw", "system"]);
+export type AuditSource = z.infer<typeof AuditSource>;
+
+/** Why a decision was taken: the policy rule, its message, and the scope or input field involved. */
+export const AuditReason = z
+  .object({
+    rule: z.string().min(1).max(200),
+    message: z.string().max(2000),
+    scope: z.string().max(500).optional(),
+    field: z.string().max(200).optional(),
+  })
+  .strict();
+export type AuditReason = z.infer<typeof AuditReason>;
+
+/**
+ * What callers append. Every field is plain JSON and must never hold a secret value: the
+ * log is meant to be shown, exported and proven to third parties.
+ */
+export const AuditRecord = z
+  .object({
+    type: z.enum(["decision", "result", "lockdown", "unlock", "init", "recovery", "approval"]),
+    actor: z.object({ name: z.string().min(1).max(200), source: AuditSource }).strict(),
+    runId: z.string().min(1).max(200).optional(),
+    requestHash: z.string().regex(/^[0-9a-f]{64}$/, "requestHash must be 64 lower-case hex characters").optional(),
+    request: z.record(z.string(), z.unknown()).optional().describe("Request summary: argv, image, runtime, scopes"),
+    decision: z
+      .object({
+        kind: z.enum(["allow", "deny", "ask"]),
+        reasons: z.array(AuditReason).max(100),
+        approvedBy: z.string().min(1).max(200).optional(),
+      })
+      .strict()
+      .optional(),
+    result: z
+      .object({
+        exitCode: z.number().int(),
+        durationMs: z.number().nonnegative(),
+        timedOut: z.boolean(),
+        stdoutBytes: z.number().int().nonnegative(),
+        stderrBytes: z.number().int().nonnegative(),
+        killedBy: z.string().max(200).optional(),
+        error: z.string().max(2000).optional(),
+      })
+      .strict()
+      .optional(),
+    redactions: z.number().int().nonnegative().optional(),
+    recovery: z
+      .object({ segment: z.string().max(100), droppedBytes: z.number().int().nonnegative() })
+      .strict()
+      .optional()
+      .describe("Only on `recovery` entries: the torn bytes truncated after a crash"),
+    note: z.string().max(2000).optional(),
+  })
+  .strict();
+export type AuditRecord = z.infer<typeof AuditRecord>;
+
+/**
+ * A stored entry. `seq` starts at 1; `prev` is the previous entry's hash (64 zeros for the
+ * first); `hash` is not stored in the line: it is the RFC 9162 leaf hash of the line bytes.
+ */
+export interface AuditEntry extends AuditRecord {
+  seq: number;
+  time: string;
+  prev: string;
+  hash: string;
+}
+
+/** `prev` of the first entry. */
+export const GENESIS_PREV = "0".repeat(64);
+
+/** Largest accepted line; a bigger record is a caller bug (raw output belongs elsewhere). */
+export const MAX_LINE_BYTES = 1024 * 1024;

@@ -1,0 +1,137 @@
+/**
+ * The hardened container definition, and the check that the engine really applied it.
+ * Both sides live together so a setting cannot be added to one without the other.
+ */
+import type { ContainerCreateOptions, ContainerInspectInfo } from "dockerode";
+import { AegisError } from "../../shared/index.ts";
+import { LABEL_MANAGED, LABEL_PID, LABEL_RUN, type SandboxSpec } from "../types.ts";
+import { SECCOMP_PROFILE_JSON } from "./seccomp-profile.ts";
+
+/** nobody:nogroup. Never root, even though root in a container has no capabilities left. */
+export const SANDBOX_USER = "65534:65534";
+const SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const NO_NEW_PRIVILEGES = "no-new-privileges";
+const SECCOMP_OPTION = `seccomp=${SECCOMP_PROFILE_JSON}`;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The tmpfs mount options for /tmp: writable scratch space that cannot hold executables. */
+export function tmpfsOptions(bytes: number): string {
+  return `rw,noexec,nosuid,nodev,size=${bytes}`;
+}
+
+/** Builds the create request. Throws bad-input for values that cannot be passed safely. */
+export function containerOptions(spec: SandboxSpec, ociRuntime: string | undefined): ContainerCreateOptions {
+  if (spec.argv.length === 0) throw new AegisError("bad-input", "sandbox argv is empty; give the command to run");
+  const env: string[] = [];
+  for (const [name, value] of Object.entries(spec.env ?? {})) {
+    // A name with "=" would smuggle a second variable; PATH is ours so the image cannot be tricked.
+    if (!ENV_NAME.test(name) || name === "PATH") throw new AegisError("bad-input", `sandbox env name "${name}" is not allowed`);
+    env.push(`${name}=${value}`);
+  }
+  env.push(`PATH=${SANDBOX_PATH}`);
+  const { limits } = spec;
+  return {
+    Image: spec.image,
+    Cmd: spec.argv,
+    // Entrypoint is reset so the image cannot wrap our argv in its own program.
+    Entrypoint: [],
+    Env: env,
+    User: SANDBOX_USER,
+    WorkingDir: "/tmp",
+    Tty: false,
+    OpenStdin: false,
+    AttachStdin: false,
+    AttachStdout: true,
+    AttachStderr: true,
+    NetworkDisabled: true,
+    Labels: {
+      ...spec.labels,
+      [LABEL_MANAGED]: "true",
+      [LABEL_RUN]: spec.runId,
+      [LABEL_PID]: String(process.pid),
+    },
+    HostConfig: {
+      AutoRemove: false,
+      Privileged: false,
+      ReadonlyRootfs: true,
+      CapDrop: ["ALL"],
+      CapAdd: [],
+      SecurityOpt: [NO_NEW_PRIVILEGES, SECCOMP_OPTION],
+      NetworkMode: "none",
+      IpcMode: "private",
+      PidsLimit: limits.pids,
+      Memory: limits.memoryBytes,
+      MemorySwap: limits.memoryBytes,
+      NanoCpus: Math.round(limits.cpus * 1e9),
+      Tmpfs: { "/tmp": tmpfsOptions(limits.tmpfsBytes) },
+      Binds: [],
+      Mounts: [],
+      Devices: [],
+      RestartPolicy: { Name: "no" },
+      LogConfig: { Type: "none", Config: {} },
+      ...(ociRuntime ? { Runtime: ociRuntime } : {}),
+    },
+  };
+}
+
+/**
+ * Compares what the engine stored with what we asked for. Returns the list of differences;
+ * empty means every hardening setting landed. Any difference means the run must not start.
+ */
+export function hardeningProblems(spec: SandboxSpec, info: ContainerInspectInfo, ociRuntime: string | undefined): string[] {
+  const host = info.HostConfig;
+  const { limits } = spec;
+  const problems: string[] = [];
+  const expect = (what: string, ok: boolean, actual: unknown) => {
+    if (!ok) problems.push(`${what} (engine has ${JSON.stringify(actual)})`);
+  };
+  const security: string[] = host.SecurityOpt ?? [];
+  expect("user 65534:65534", info.Config.User === SANDBOX_USER, info.Config.User);
+  // The image must not wrap our argv in an entrypoint of its own.
+  expect("no image entrypoint", toList(info.Config.Entrypoint).length === 0, info.Config.Entrypoint);
+  expect("argv as given", JSON.stringify(toList(info.Config.Cmd)) === JSON.stringify(spec.argv), info.Config.Cmd);
+  expect("read-only root filesystem", host.ReadonlyRootfs === true, host.ReadonlyRootfs);
+  expect("not privileged", host.Privileged === false, host.Privileged);
+  expect("all capabilities dropped", sameList(host.CapDrop, ["ALL"]), host.CapDrop);
+  expect("no capabilities added", (host.CapAdd ?? []).length === 0, host.CapAdd);
+  expect("no-new-privileges", security.includes(NO_NEW_PRIVILEGES), security.filter((o) => !o.startsWith("seccomp=")));
+  expect("AegisClaw seccomp profile", security.includes(SECCOMP_OPTION) && security.filter((o) => o.startsWith("seccomp=")).length === 1, "a different seccomp setting");
+  expect("no network", host.NetworkMode === "none", host.NetworkMode);
+  expect("private IPC", host.IpcMode === "private" || host.IpcMode === "none", host.IpcMode);
+  expect("private PID namespace", !host.PidMode, host.PidMode);
+  expect("private UTS namespace", !host.UTSMode, host.UTSMode);
+  expect("no host user namespace", !host.UsernsMode, host.UsernsMode);
+  expect(`pids limit ${limits.pids}`, host.PidsLimit === limits.pids, host.PidsLimit);
+  expect(`memory limit ${limits.memoryBytes}`, host.Memory === limits.memoryBytes, host.Memory);
+  expect("no swap", host.MemorySwap === limits.memoryBytes, host.MemorySwap);
+  expect(`cpu limit ${limits.cpus}`, host.NanoCpus === Math.round(limits.cpus * 1e9), host.NanoCpus);
+  expect("noexec tmpfs /tmp only", sameTmpfs(host.Tmpfs, limits.tmpfsBytes), host.Tmpfs);
+  expect("no bind mounts", (host.Binds ?? []).length === 0, host.Binds);
+  expect("no mounts", (host.Mounts ?? []).length === 0 && nonTmpfsMounts(info).length === 0, nonTmpfsMounts(info));
+  expect("no devices", (host.Devices ?? []).length === 0, host.Devices);
+  expect("no volumes from other containers", (host.VolumesFrom ?? []).length === 0, host.VolumesFrom);
+  expect(`OCI runtime ${ociRuntime ?? "runc"}`, host.Runtime === (ociRuntime ?? "runc"), host.Runtime);
+  const labels = info.Config.Labels ?? {};
+  expect("AegisClaw labels", labels[LABEL_MANAGED] === "true" && labels[LABEL_RUN] === spec.runId, labels);
+  return problems;
+}
+
+/** Mounts other than our /tmp tmpfs, e.g. anonymous volumes an image's VOLUME would add. */
+function nonTmpfsMounts(info: ContainerInspectInfo): string[] {
+  return (info.Mounts ?? []).map((mount) => `${mount.Type}:${mount.Destination}`);
+}
+
+function toList(value: string | string[] | null | undefined): string[] {
+  if (value === null || value === undefined) return [];
+  return typeof value === "string" ? [value] : value;
+}
+
+function sameTmpfs(tmpfs: unknown, bytes: number): boolean {
+  if (typeof tmpfs !== "object" || tmpfs === null) return false;
+  const entries = Object.entries(tmpfs);
+  return entries.length === 1 && entries[0]?.[0] === "/tmp" && entries[0]?.[1] === tmpfsOptions(bytes);
+}
+
+function sameList(actual: string[] | undefined, wanted: string[]): boolean {
+  return (actual ?? []).length === wanted.length && wanted.every((value) => actual?.includes(value));
+}

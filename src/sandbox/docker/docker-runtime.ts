@@ -1,0 +1,121 @@
+/**
+ * The Docker (runc) backend of SandboxRuntime, talking to the engine's API through dockerode.
+ * This module is only loaded lazily (see ../index.ts), so the Docker client costs nothing
+ * to commands that never touch a sandbox.
+ */
+import Docker from "dockerode";
+import { AegisError } from "../../shared/index.ts";
+import { LABEL_MANAGED, LABEL_RUN, type RunningSandbox, type RuntimeStatus, type SandboxIo, type SandboxResult, type SandboxRuntime, type SandboxSpec } from "../types.ts";
+import { dockerError, dockerMessage, isConnectError, statusCodeOf, unreachableError } from "./docker-errors.ts";
+import { removeQuietly, runContainer } from "./run-container.ts";
+
+/** Where the engine is and which OCI runtime it should use (default: the engine's runc). */
+export interface DockerRuntimeOptions {
+  socketPath?: string;
+  ociRuntime?: string;
+}
+
+const DEFAULT_SOCKET = "/var/run/docker.sock";
+/** status() must answer quickly even when the socket accepts but the engine hangs. */
+const STATUS_TIMEOUT_MS = 3000;
+const MANAGED_FILTER = { label: [`${LABEL_MANAGED}=true`] };
+
+/** The hardened Docker runtime. Construct through createDockerRuntime in ../index.ts. */
+export class DockerRuntime implements SandboxRuntime {
+  readonly name = "docker";
+  private readonly docker: Docker;
+  private readonly socketPath: string;
+  private readonly ociRuntime: string | undefined;
+
+  constructor(options: DockerRuntimeOptions = {}) {
+    this.socketPath = options.socketPath ?? DEFAULT_SOCKET;
+    this.ociRuntime = options.ociRuntime;
+    this.docker = new Docker({ socketPath: this.socketPath });
+  }
+
+  async status(): Promise<RuntimeStatus> {
+    try {
+      const [version, info] = await withTimeout(Promise.all([this.docker.version(), this.docker.info() as Promise<EngineInfo>]), STATUS_TIMEOUT_MS);
+      const base = { runtime: this.name, version: version.Version };
+      // Without seccomp support the engine would reject (or, worse, ignore) our profile.
+      if (!(info.SecurityOptions ?? []).some((option) => option.startsWith("name=seccomp"))) {
+        return { ...base, available: false, detail: "Docker engine has no seccomp support", hint: "use a kernel and dockerd built with seccomp (CONFIG_SECCOMP, libseccomp)" };
+      }
+      const wanted = this.ociRuntime ?? "runc";
+      if (!Object.keys(info.Runtimes ?? {}).includes(wanted)) {
+        return { ...base, available: false, detail: `OCI runtime ${wanted} is not registered with Docker`, hint: `add "${wanted}" to "runtimes" in /etc/docker/daemon.json and reload dockerd` };
+      }
+      return { ...base, available: true, detail: `Docker engine reachable at ${this.socketPath} (API ${version.ApiVersion}, runtime ${wanted})` };
+    } catch (error) {
+      const aegis = isConnectError(error) ? unreachableError(this.socketPath, error) : undefined;
+      return {
+        available: false,
+        runtime: this.name,
+        detail: aegis?.message ?? `Docker engine at ${this.socketPath} did not answer: ${dockerMessage(error)}`,
+        hint: aegis?.hint ?? "check that dockerd is healthy (`docker info`) and see its log",
+      };
+    }
+  }
+
+  async hasImage(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return true;
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return false;
+      throw dockerError(error, this.socketPath, `looking up image ${image}`);
+    }
+  }
+
+  run(spec: SandboxSpec, io: SandboxIo): Promise<SandboxResult> {
+    return runContainer({ docker: this.docker, socketPath: this.socketPath, ociRuntime: this.ociRuntime }, spec, io);
+  }
+
+  /**
+   * Selects by label only, so sandboxes of every AegisClaw process on this engine are hit
+   * (lockdown must stop them all). Created-but-not-started ones are removed too, so a run
+   * racing with lockdown cannot start afterwards.
+   */
+  async killAll(): Promise<number> {
+    const containers = await this.docker.listContainers({ all: true, filters: MANAGED_FILTER }).catch((error: unknown) => {
+      throw dockerError(error, this.socketPath, "listing sandboxes");
+    });
+    // remove({force:true}) is SIGKILL followed by removal in one engine call.
+    const outcomes = await Promise.allSettled(containers.map((c) => removeQuietly(this.docker.getContainer(c.Id)).then(() => c.Id)));
+    const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected");
+    if (failures.length > 0) {
+      const reasons = failures.map((f) => dockerMessage(f.reason)).join("; ");
+      throw new AegisError("unavailable", `could not kill ${failures.length} of ${containers.length} sandboxes: ${reasons}`, { hint: "check `docker ps` and the dockerd log" });
+    }
+    return containers.length;
+  }
+
+  async listRunning(): Promise<RunningSandbox[]> {
+    const containers = await this.docker.listContainers({ filters: { ...MANAGED_FILTER, status: ["running"] } }).catch((error: unknown) => {
+      throw dockerError(error, this.socketPath, "listing sandboxes");
+    });
+    const running = await Promise.all(
+      containers.map(async (c): Promise<RunningSandbox | undefined> => {
+        const info = await this.docker.getContainer(c.Id).inspect().catch(() => undefined);
+        // Gone between list and inspect: it is not running any more.
+        if (!info) return undefined;
+        return { containerId: c.Id, runId: c.Labels[LABEL_RUN] ?? "", startedAt: info.State.StartedAt };
+      }),
+    );
+    return running.filter((r): r is RunningSandbox => r !== undefined);
+  }
+}
+
+/** The parts of GET /info this runtime reads. */
+interface EngineInfo {
+  SecurityOptions?: string[];
+  Runtimes?: Record<string, unknown>;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,32 @@
+/**
+ * Public entry of the sandbox domain. Importing it is cheap: dockerode is only loaded when a
+ * runtime method is first called, so `aegisclaw --version` never pays for the Docker client.
+ */
+import type { DockerRuntimeOptions } from "./docker/docker-runtime.ts";
+import type { RunningSandbox, RuntimeStatus, SandboxIo, SandboxResult, SandboxRuntime, SandboxSpec } from "./types.ts";
+
+export type { DockerRuntimeOptions } from "./docker/docker-runtime.ts";
+export type { RunningSandbox, RuntimeStatus, SandboxIo, SandboxLimits, SandboxResult, SandboxRuntime, SandboxSpec } from "./types.ts";
+export { LABEL_MANAGED, LABEL_PID, LABEL_RUN } from "./types.ts";
+export { SECCOMP_DENIED_SYSCALLS, SECCOMP_DENY_ERRNO, SECCOMP_PROFILE } from "./docker/seccomp-profile.ts";
+export { DEFAULT_LIMITS } from "./limits.ts";
+
+/**
+ * The hardened Docker (runc) runtime. Methods load the Docker client on first use; the
+ * returned object is safe to create even when Docker is down (status() reports it).
+ */
+export function createDockerRuntime(options: DockerRuntimeOptions = {}): SandboxRuntime {
+  let loaded: Promise<SandboxRuntime> | undefined;
+  const real = (): Promise<SandboxRuntime> => {
+    loaded ??= import("./docker/docker-runtime.ts").then((module) => new module.DockerRuntime(options));
+    return loaded;
+  };
+  return {
+    name: "docker",
+    status: async (): Promise<RuntimeStatus> => (await real()).status(),
+    hasImage: async (image: string): Promise<boolean> => (await real()).hasImage(image),
+    run: async (spec: SandboxSpec, io: SandboxIo): Promise<SandboxResult> => (await real()).run(spec, io),
+    killAll: async (): Promise<number> => (await real()).killAll(),
+    listRunning: async (): Promise<RunningSandbox[]> => (await real()).listRunning(),
+  };
+}

@@ -1,0 +1,84 @@
+/** The runtime port every sandbox backend (docker today; gVisor, bubblewrap later) implements. */
+
+/** Resource ceilings of one sandboxed run. All are enforced by the kernel, not by convention. */
+export interface SandboxLimits {
+  /** Maximum number of processes/threads in the sandbox (cgroup pids.max). */
+  pids: number;
+  /** Memory ceiling in bytes; swap is not allowed on top of it. */
+  memoryBytes: number;
+  /** CPU share, in CPUs (0.5 = half a core). */
+  cpus: number;
+  /** Size of the writable, noexec `/tmp` in bytes. */
+  tmpfsBytes: number;
+  /** stdout+stderr bytes forwarded before the run is killed and flagged `outputTruncated`. */
+  outputBytes: number;
+}
+
+/** What to run. `argv` is visible to anyone who can inspect the container: never put secrets in it. */
+export interface SandboxSpec {
+  /** Identifier of the run, recorded as the `io.aegisclaw.run` label. */
+  runId: string;
+  image: string;
+  argv: string[];
+  /** The only environment the command sees besides PATH (and the image's own ENV). */
+  env?: Record<string, string>;
+  /** Wall-clock limit; the container is killed when it passes (exit code 124). */
+  timeoutMs: number;
+  limits: SandboxLimits;
+  /** Extra labels; the `io.aegisclaw.*` management labels cannot be overridden. */
+  labels?: Record<string, string>;
+}
+
+/** Where output goes while the command runs; `signal` cancels the run (exit code 130). */
+export interface SandboxIo {
+  stdout(chunk: Uint8Array): void;
+  stderr(chunk: Uint8Array): void;
+  signal?: AbortSignal;
+}
+
+/** How a run ended. Exit code 137 without any of the flags means someone else killed it. */
+export interface SandboxResult {
+  exitCode: number;
+  timedOut: boolean;
+  aborted: boolean;
+  oomKilled: boolean;
+  outputTruncated: boolean;
+  durationMs: number;
+  stdoutBytes: number;
+  stderrBytes: number;
+  containerId: string;
+}
+
+/** Whether the runtime can run sandboxes right now, and if not, how to fix it. */
+export interface RuntimeStatus {
+  available: boolean;
+  runtime: string;
+  version?: string;
+  detail: string;
+  hint?: string;
+}
+
+/** A running AegisClaw sandbox as seen on the engine. */
+export interface RunningSandbox {
+  containerId: string;
+  runId: string;
+  startedAt: string;
+}
+
+/** The sandbox port. Implementations never run a command with weaker isolation than requested. */
+export interface SandboxRuntime {
+  readonly name: string;
+  /** Never throws; says what is wrong and how to fix it. */
+  status(): Promise<RuntimeStatus>;
+  hasImage(image: string): Promise<boolean>;
+  /** Runs `spec` hardened, streaming output live, and always removes the sandbox afterwards. */
+  run(spec: SandboxSpec, io: SandboxIo): Promise<SandboxResult>;
+  /** Kills and removes every AegisClaw sandbox on the engine, including other processes' ones. */
+  killAll(): Promise<number>;
+  listRunning(): Promise<RunningSandbox[]>;
+}
+
+/** Labels that mark a container as AegisClaw's; killAll and listRunning select on the first. */
+export const LABEL_MANAGED = "io.aegisclaw.managed";
+export const LABEL_RUN = "io.aegisclaw.run";
+export const LABEL_PID = "io.aegisclaw.pid";

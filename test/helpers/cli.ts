@@ -1,0 +1,49 @@
+import { beforeAll } from "bun:test";
+import { join } from "node:path";
+import { tempDir } from "./temp-home.ts";
+
+const ROOT = join(import.meta.dir, "..", "..");
+/** The compiled binary: the CLI smoke suites test what users run, not only the sources. */
+export const BINARY = join(ROOT, "dist", "aegisclaw");
+
+let built = false;
+/** Compiles dist/aegisclaw once per test process (fresh from the current sources). */
+export function useCompiledBinary(): void {
+  beforeAll(() => {
+    if (built) return;
+    const build = Bun.spawnSync(["bash", join(ROOT, "scripts", "build.sh")], { stdout: "pipe", stderr: "pipe" });
+    if (build.exitCode !== 0) throw new Error(`build failed:\n${build.stderr.toString()}`);
+    built = true;
+  }, 120_000);
+}
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A temporary AEGISCLAW_HOME path (not yet created) inside an auto-cleaned directory. */
+export function tempHome(): string {
+  return join(tempDir(), "home");
+}
+
+/** Runs the compiled binary with its own home and no stdin. */
+export async function aegis(home: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const proc = Bun.spawn([BINARY, ...args], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", AEGISCLAW_HOME: home, ...env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { exitCode, stdout, stderr };
+}
+
+/** Parses `logs --json` output (one JSON object per line). */
+export function jsonLines(text: string): Array<Record<string, unknown>> {
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
