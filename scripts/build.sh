@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p dist
-node_modules/.bin/bun build --compile --minify-syntax --minify-whitespace \
+node_modules/.bin/bun build --compile --bytecode --minify \
   --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
   src/main.ts --outfile dist/aegisclaw >/dev/null
 echo "build: dist/aegisclaw ($(du -h dist/aegisclaw | cut -f1))" >&2

@@ -61,6 +61,7 @@ export async function runCli(rawArgv: string[], version: string): Promise<number
     .option("--follow", "Keep printing new entries")
     .option("--since <when>", "Only entries since an ISO time or a duration ago (10m, 2h)")
     .option("--decision <kind>", "Only decisions of this kind: allow | deny | ask")
+    .option("--pubkey <hex>", "With verify: check checkpoint signatures against this pinned public key (from `logs pubkey`)")
     .action((action: string | undefined, args: string[], options: Options) =>
       handle(async (c) => (await import("./commands/logs.ts")).runLogs(action, args, options, c))(),
     );
@@ -82,24 +83,28 @@ export async function runCli(rawArgv: string[], version: string): Promise<number
   cli.version(version, "-v, --version");
 
   try {
-    cli.parse(["bun", "aegisclaw", ...argv], { run: false });
-    if (cli.options.help || cli.options.version) return 0;
-    if (!cli.matchedCommand || (cli.matchedCommand.name === "" && cli.args.length > 0)) {
-      throw new AegisError("usage", `unknown command "${cli.args[0] ?? ""}"`, { hint: "see `aegisclaw --help`" });
+    let pending: unknown;
+    try {
+      cli.parse(["bun", "aegisclaw", ...argv], { run: false });
+      if (cli.options.help || cli.options.version) return 0;
+      if (!cli.matchedCommand || (cli.matchedCommand.name === "" && cli.args.length > 0)) {
+        throw new AegisError("usage", `unknown command "${cli.args[0] ?? ""}"`, { hint: "see `aegisclaw --help`" });
+      }
+      // cac validates options and arguments synchronously, before any handler starts.
+      pending = cli.runMatchedCommand();
+    } catch (error) {
+      throw isAegisError(error) ? error : new AegisError("usage", error instanceof Error ? error.message : String(error), { hint: "see `aegisclaw --help`" });
     }
-    await cli.runMatchedCommand();
+    await pending;
     return exitCode;
   } catch (error) {
-    const normalized = isAegisError(error) ? error : asUsageError(error);
+    const normalized = isAegisError(error) ? error : internalError(error);
     reportError(normalized, ctx);
     return exitCodeFor[normalized.code];
   }
 }
 
-/** cac's own errors (unknown option, missing argument) are usage errors. */
-function asUsageError(error: unknown): AegisError {
-  if (error instanceof Error && error.name === "CACError") {
-    return new AegisError("usage", error.message, { hint: "see `aegisclaw --help`" });
-  }
+/** Anything unexpected from a handler: reported, exit 1. */
+function internalError(error: unknown): AegisError {
   return new AegisError("internal", error instanceof Error ? error.message : String(error), { cause: error });
 }

@@ -9,10 +9,13 @@ import { LockdownWatch } from "./lockdown-watch.ts";
 import type { LockdownStore } from "./lockdown.ts";
 import { parseDuration, parseSize } from "./units.ts";
 
+/** The Gate's view of the audit log: append, durable before it resolves. */
+export type AuditSink = Pick<AuditLog, "append">;
+
 /** What the Gate needs; the composition root (src/app.ts) passes real implementations. */
 export interface GateDeps {
   config: Config;
-  audit: AuditLog;
+  audit: AuditSink;
   runtime: SandboxRuntime;
   lockdown: LockdownStore;
   bus: EventBus;

@@ -1,6 +1,6 @@
 /** Failure paths: every one ends in a clear AegisError and leaves nothing running. */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import Docker from "dockerode";
+import type { ContainerInspectInfo } from "dockerode";
 import { join } from "node:path";
 import { containerOptions, hardeningProblems } from "../../src/sandbox/docker/container-config.ts";
 import { createDockerRuntime, DEFAULT_LIMITS, type SandboxSpec } from "../../src/sandbox/index.ts";
@@ -8,6 +8,7 @@ import { AegisError, isAegisError } from "../../src/shared/index.ts";
 import { BASE_IMAGE, requireDocker } from "../helpers/docker.ts";
 import { tempDir } from "../helpers/temp-home.ts";
 import { collect, expectNoLeftovers, runtime } from "./support.ts";
+import { EngineClient } from "../../src/sandbox/docker/engine-client.ts";
 
 beforeAll(requireDocker);
 afterEach(() => expectNoLeftovers());
@@ -131,11 +132,11 @@ describe("docker sandbox failures", () => {
 
   test("docker runtime: the post-create check catches every weakened setting", async () => {
     // Create (not start) a real hardened container, then tamper with its inspect data one field at a time.
-    const docker = new Docker();
+    const engine = new EngineClient("/var/run/docker.sock");
     const wanted = spec({ runId: `verify-${process.pid}` });
-    const container = await docker.createContainer(containerOptions(wanted, undefined));
+    const { Id: container } = await engine.json<{ Id: string }>("POST", "/containers/create", { body: containerOptions(wanted, undefined) });
     try {
-      const info = await container.inspect();
+      const info = await engine.json<ContainerInspectInfo>("GET", `/containers/${container}/json`);
       expect(hardeningProblems(wanted, info, undefined)).toEqual([]);
       const weakenings: Array<[string, (i: typeof info) => void]> = [
         ["user", (i) => (i.Config.User = "0")],
@@ -163,7 +164,7 @@ describe("docker sandbox failures", () => {
         expect(`${what}: ${hardeningProblems(wanted, copy, undefined).length}`).toBe(`${what}: 1`);
       }
     } finally {
-      await container.remove({ force: true });
+      await engine.request("DELETE", `/containers/${container}`, { query: { force: 1 } });
     }
   });
 });

@@ -8,6 +8,8 @@ export interface LogsOptions {
   follow?: boolean;
   since?: string;
   decision?: string;
+  /** Pinned ed25519 public key (hex) for `verify`, as exported by `logs pubkey`. */
+  pubkey?: string;
   [key: string]: unknown;
 }
 
@@ -24,7 +26,7 @@ export async function runLogs(action: string | undefined, args: string[], option
     case "list":
       return list(dir, options, ctx);
     case "verify":
-      return verify(dir, ctx);
+      return verify(dir, ctx, options.pubkey === undefined ? undefined : String(options.pubkey));
     case "explain": {
       const result = explain(dir, requireArg(args, "explain ID"));
       ctx.stdout(ctx.json ? `${JSON.stringify(result)}\n` : `${result.summary.join("\n")}\n`);
@@ -82,8 +84,11 @@ async function list(dir: string, options: LogsOptions, ctx: CliContext): Promise
   return 0;
 }
 
-async function verify(dir: string, ctx: CliContext): Promise<number> {
-  const report = await verifyLog(dir);
+async function verify(dir: string, ctx: CliContext, publicKey: string | undefined): Promise<number> {
+  if (publicKey !== undefined && !/^[0-9a-f]{64}$/i.test(publicKey)) {
+    throw new AegisError("usage", "--pubkey must be 64 hex characters (the output of `aegisclaw logs pubkey`)");
+  }
+  const report = await verifyLog(dir, publicKey === undefined ? {} : { publicKey: publicKey.toLowerCase() });
   if (ctx.json) ctx.stdout(`${JSON.stringify(report)}\n`);
   if (report.ok) {
     if (!ctx.json) {

@@ -42,11 +42,7 @@ export function dockerError(error: unknown, socketPath: string, doing: string): 
   return new AegisError("unavailable", `Docker engine failed while ${doing}: ${detail}`, { hint: "check `aegisclaw doctor` and the dockerd log", cause: error });
 }
 
-/** The engine's own message (from the JSON body) rather than dockerode's "(HTTP code N)" prefix. */
+/** The engine's own message (EngineError carries it already). */
 export function dockerMessage(error: unknown): string {
-  if (typeof error === "object" && error !== null && "json" in error) {
-    const json = error.json;
-    if (typeof json === "object" && json !== null && "message" in json && typeof json.message === "string") return json.message;
-  }
   return error instanceof Error ? error.message : String(error);
 }

@@ -1,12 +1,11 @@
 /**
- * The Docker (runc) backend of SandboxRuntime, talking to the engine's API through dockerode.
- * This module is only loaded lazily (see ../index.ts), so the Docker client costs nothing
- * to commands that never touch a sandbox.
+ * The Docker (runc) backend of SandboxRuntime, talking to the engine's API over its socket
+ * (engine-client.ts). Loaded lazily (see ../index.ts).
  */
-import Docker from "dockerode";
 import { AegisError } from "../../shared/index.ts";
 import { LABEL_MANAGED, LABEL_RUN, type RunningSandbox, type RuntimeStatus, type SandboxIo, type SandboxResult, type SandboxRuntime, type SandboxSpec } from "../types.ts";
 import { dockerError, dockerMessage, isConnectError, statusCodeOf, unreachableError } from "./docker-errors.ts";
+import { EngineClient } from "./engine-client.ts";
 import { removeQuietly, runContainer } from "./run-container.ts";
 
 /** Where the engine is and which OCI runtime it should use (default: the engine's runc). */
@@ -20,22 +19,32 @@ const DEFAULT_SOCKET = "/var/run/docker.sock";
 const STATUS_TIMEOUT_MS = 3000;
 const MANAGED_FILTER = { label: [`${LABEL_MANAGED}=true`] };
 
+/** The parts of GET /containers/json this runtime reads. */
+interface ContainerSummary {
+  Id: string;
+  Labels: Record<string, string>;
+}
+
 /** The hardened Docker runtime. Construct through createDockerRuntime in ../index.ts. */
 export class DockerRuntime implements SandboxRuntime {
   readonly name = "docker";
-  private readonly docker: Docker;
+  private readonly engine: EngineClient;
   private readonly socketPath: string;
   private readonly ociRuntime: string | undefined;
 
   constructor(options: DockerRuntimeOptions = {}) {
     this.socketPath = options.socketPath ?? DEFAULT_SOCKET;
     this.ociRuntime = options.ociRuntime;
-    this.docker = new Docker({ socketPath: this.socketPath });
+    this.engine = new EngineClient(this.socketPath);
   }
 
   async status(): Promise<RuntimeStatus> {
     try {
-      const [version, info] = await withTimeout(Promise.all([this.docker.version(), this.docker.info() as Promise<EngineInfo>]), STATUS_TIMEOUT_MS);
+      const signal = AbortSignal.timeout(STATUS_TIMEOUT_MS);
+      const [version, info] = await Promise.all([
+        this.engine.json<{ Version: string; ApiVersion: string }>("GET", "/version", { signal }),
+        this.engine.json<EngineInfo>("GET", "/info", { signal }),
+      ]);
       const base = { runtime: this.name, version: version.Version };
       // Without seccomp support the engine would reject (or, worse, ignore) our profile.
       if (!(info.SecurityOptions ?? []).some((option) => option.startsWith("name=seccomp"))) {
@@ -59,7 +68,7 @@ export class DockerRuntime implements SandboxRuntime {
 
   async hasImage(image: string): Promise<boolean> {
     try {
-      await this.docker.getImage(image).inspect();
+      await this.engine.json("GET", `/images/${encodeURIComponent(image)}/json`);
       return true;
     } catch (error) {
       if (statusCodeOf(error) === 404) return false;
@@ -68,7 +77,7 @@ export class DockerRuntime implements SandboxRuntime {
   }
 
   run(spec: SandboxSpec, io: SandboxIo): Promise<SandboxResult> {
-    return runContainer({ docker: this.docker, socketPath: this.socketPath, ociRuntime: this.ociRuntime }, spec, io);
+    return runContainer({ engine: this.engine, socketPath: this.socketPath, ociRuntime: this.ociRuntime }, spec, io);
   }
 
   /**
@@ -77,11 +86,11 @@ export class DockerRuntime implements SandboxRuntime {
    * racing with lockdown cannot start afterwards.
    */
   async killAll(): Promise<number> {
-    const containers = await this.docker.listContainers({ all: true, filters: MANAGED_FILTER }).catch((error: unknown) => {
+    const containers = await this.list({ all: true, filters: JSON.stringify(MANAGED_FILTER) }).catch((error: unknown) => {
       throw dockerError(error, this.socketPath, "listing sandboxes");
     });
     // remove({force:true}) is SIGKILL followed by removal in one engine call.
-    const outcomes = await Promise.allSettled(containers.map((c) => removeQuietly(this.docker.getContainer(c.Id)).then(() => c.Id)));
+    const outcomes = await Promise.allSettled(containers.map((c) => removeQuietly(this.engine, c.Id).then(() => c.Id)));
     const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected");
     if (failures.length > 0) {
       const reasons = failures.map((f) => dockerMessage(f.reason)).join("; ");
@@ -91,12 +100,12 @@ export class DockerRuntime implements SandboxRuntime {
   }
 
   async listRunning(): Promise<RunningSandbox[]> {
-    const containers = await this.docker.listContainers({ filters: { ...MANAGED_FILTER, status: ["running"] } }).catch((error: unknown) => {
+    const containers = await this.list({ filters: JSON.stringify({ ...MANAGED_FILTER, status: ["running"] }) }).catch((error: unknown) => {
       throw dockerError(error, this.socketPath, "listing sandboxes");
     });
     const running = await Promise.all(
       containers.map(async (c): Promise<RunningSandbox | undefined> => {
-        const info = await this.docker.getContainer(c.Id).inspect().catch(() => undefined);
+        const info = await this.engine.json<{ State: { StartedAt: string } }>("GET", `/containers/${c.Id}/json`).catch(() => undefined);
         // Gone between list and inspect: it is not running any more.
         if (!info) return undefined;
         return { containerId: c.Id, runId: c.Labels[LABEL_RUN] ?? "", startedAt: info.State.StartedAt };
@@ -104,18 +113,14 @@ export class DockerRuntime implements SandboxRuntime {
     );
     return running.filter((r): r is RunningSandbox => r !== undefined);
   }
+
+  private list(query: { all?: boolean; filters: string }): Promise<ContainerSummary[]> {
+    return this.engine.json<ContainerSummary[]>("GET", "/containers/json", { query });
+  }
 }
 
 /** The parts of GET /info this runtime reads. */
 interface EngineInfo {
   SecurityOptions?: string[];
   Runtimes?: Record<string, unknown>;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

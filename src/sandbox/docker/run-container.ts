@@ -4,18 +4,18 @@
  * AutoRemove stays off (it races with wait and loses the exit code, see notes/stack.md §3);
  * the container is removed in `finally` on every path, including errors and aborts.
  */
-import type Docker from "dockerode";
-import type { Container, ContainerCreateOptions } from "dockerode";
+import type { ContainerCreateOptions, ContainerInspectInfo } from "dockerode";
 import { AegisError } from "../../shared/index.ts";
 import { validateLimits } from "../limits.ts";
 import type { SandboxIo, SandboxResult, SandboxSpec } from "../types.ts";
 import { containerOptions, hardeningProblems } from "./container-config.ts";
 import { createDemuxer, type StreamName } from "./demux.ts";
 import { dockerError, missingImageError, statusCodeOf } from "./docker-errors.ts";
+import type { EngineClient } from "./engine-client.ts";
 
 /** What a run needs from the runtime that owns it. */
 export interface RunContext {
-  docker: Docker;
+  engine: EngineClient;
   socketPath: string;
   ociRuntime: string | undefined;
 }
@@ -42,25 +42,25 @@ export async function runContainer(ctx: RunContext, spec: SandboxSpec, io: Sandb
   try {
     return await execute(ctx, container, spec, io, startedAt);
   } finally {
-    await removeQuietly(container).catch((error: unknown) => {
+    await removeQuietly(ctx.engine, container).catch((error: unknown) => {
       throw dockerError(error, ctx.socketPath, "removing the sandbox");
     });
   }
 }
 
 /** Creates the container and refuses it (removing it) unless every hardening setting landed. */
-async function createHardened(ctx: RunContext, spec: SandboxSpec): Promise<Container> {
+async function createHardened(ctx: RunContext, spec: SandboxSpec): Promise<string> {
   const options = containerOptions(spec, ctx.ociRuntime);
   let created: { id: string; warnings: string[] };
   try {
-    created = await createWithWarnings(ctx.docker, options);
+    created = await createWithWarnings(ctx.engine, options);
   } catch (error) {
     if (statusCodeOf(error) === 404) throw missingImageError(spec.image, error);
     throw dockerError(error, ctx.socketPath, "creating the sandbox");
   }
-  const container = ctx.docker.getContainer(created.id);
+  const container = created.id;
   try {
-    const info = await container.inspect();
+    const info = await ctx.engine.json<ContainerInspectInfo>("GET", `/containers/${container}/json`);
     // A warning means the engine accepted a setting it cannot enforce (e.g. swap limit): refuse.
     const problems = [...created.warnings.map((warning) => `engine warning: ${warning}`), ...hardeningProblems(spec, info, ctx.ociRuntime)];
     if (problems.length > 0) {
@@ -70,32 +70,20 @@ async function createHardened(ctx: RunContext, spec: SandboxSpec): Promise<Conta
     }
     return container;
   } catch (error) {
-    await removeQuietly(container).catch(() => undefined); // the original failure is the one to report
+    await removeQuietly(ctx.engine, container).catch(() => undefined); // the original failure is the one to report
     throw dockerError(error, ctx.socketPath, "inspecting the new sandbox");
   }
 }
 
-/**
- * POST /containers/create through the modem, because dockerode's createContainer drops the
- * response's Warnings, and those are exactly the signal that a limit was not enforced.
- */
-function createWithWarnings(docker: Docker, options: ContainerCreateOptions): Promise<{ id: string; warnings: string[] }> {
-  return new Promise((resolve, reject) => {
-    docker.modem.dial(
-      // No "?" in the path: the modem would otherwise copy the whole body into the query string.
-      { path: "/containers/create", method: "POST", options, statusCodes: { 200: true, 201: true, 400: "bad parameter", 404: "no such image", 409: "conflict", 500: "server error" } },
-      (error, data) => {
-        if (error) return reject(error);
-        const body = (data ?? {}) as { Id?: unknown; Warnings?: unknown };
-        if (typeof body.Id !== "string") return reject(new AegisError("internal", "Docker create returned no container id"));
-        const warnings = Array.isArray(body.Warnings) ? body.Warnings.filter((w): w is string => typeof w === "string") : [];
-        resolve({ id: body.Id, warnings });
-      },
-    );
-  });
+/** POST /containers/create, keeping the Warnings: they are the signal that a limit was not enforced. */
+async function createWithWarnings(engine: EngineClient, options: ContainerCreateOptions): Promise<{ id: string; warnings: string[] }> {
+  const body = await engine.json<{ Id?: unknown; Warnings?: unknown }>("POST", "/containers/create", { body: options });
+  if (typeof body?.Id !== "string") throw new AegisError("internal", "Docker create returned no container id");
+  const warnings = Array.isArray(body.Warnings) ? body.Warnings.filter((w): w is string => typeof w === "string") : [];
+  return { id: body.Id, warnings };
 }
 
-async function execute(ctx: RunContext, container: Container, spec: SandboxSpec, io: SandboxIo, startedAt: number): Promise<SandboxResult> {
+async function execute(ctx: RunContext, container: string, spec: SandboxSpec, io: SandboxIo, startedAt: number): Promise<SandboxResult> {
   let reason: KillReason | undefined;
   let started = false;
   let closed = false;
@@ -103,7 +91,7 @@ async function execute(ctx: RunContext, container: Container, spec: SandboxSpec,
   let consumerError: unknown;
   const bytes: Record<StreamName, number> = { stdout: 0, stderr: 0 };
 
-  const sendKill = () => void container.kill({ signal: "SIGKILL" }).catch(() => undefined);
+  const sendKill = () => void ctx.engine.request("POST", `/containers/${container}/kill`, { query: { signal: "SIGKILL" } }).catch(() => undefined);
   // The first reason wins: a timeout that fires while an abort is being handled stays an abort.
   const kill = (why: KillReason) => {
     if (reason) return;
@@ -131,15 +119,15 @@ async function execute(ctx: RunContext, container: Container, spec: SandboxSpec,
     }
   });
 
-  const stream = await container.attach({ stream: true, stdout: true, stderr: true }).catch((error: unknown) => {
-    throw dockerError(error, ctx.socketPath, "attaching to the sandbox");
-  });
-  const drained = new Promise<void>((resolve) => {
-    stream.once("end", resolve);
-    stream.once("close", resolve);
-    stream.once("error", () => resolve());
-  });
-  stream.on("data", (chunk: Uint8Array) => demux(chunk));
+  // Attach before start so no early output is lost; the engine streams the multiplexed
+  // frames on this response until the container exits.
+  const attach = new AbortController();
+  const response = await ctx.engine
+    .request("POST", `/containers/${container}/attach`, { query: { stream: 1, stdout: 1, stderr: 1 }, signal: attach.signal })
+    .catch((error: unknown) => {
+      throw dockerError(error, ctx.socketPath, "attaching to the sandbox");
+    });
+  const drained = pump(response, demux);
 
   const onAbort = () => kill("abort");
   io.signal?.addEventListener("abort", onAbort, { once: true });
@@ -159,13 +147,12 @@ async function execute(ctx: RunContext, container: Container, spec: SandboxSpec,
     closed = true;
     clearTimeout(timer);
     io.signal?.removeEventListener("abort", onAbort);
-    stream.removeAllListeners("data");
-    if ("destroy" in stream && typeof stream.destroy === "function") stream.destroy();
+    attach.abort();
   }
   if (consumerError !== undefined) throw consumerError;
-  const oomKilled = started ? await wasOomKilled(container) : false;
+  const oomKilled = started ? await wasOomKilled(ctx.engine, container) : false;
   return {
-    ...emptyResult(startedAt, container.id),
+    ...emptyResult(startedAt, container),
     exitCode: reason === "abort" ? EXIT_ABORTED : reason === "timeout" ? EXIT_TIMEOUT : exitCode,
     timedOut: reason === "timeout",
     aborted: reason === "abort",
@@ -177,9 +164,9 @@ async function execute(ctx: RunContext, container: Container, spec: SandboxSpec,
 }
 
 /** Starts the container; false when someone else (lockdown's killAll) removed it first. */
-async function startContainer(ctx: RunContext, container: Container): Promise<boolean> {
+async function startContainer(ctx: RunContext, container: string): Promise<boolean> {
   try {
-    await container.start();
+    await ctx.engine.request("POST", `/containers/${container}/start`);
     return true;
   } catch (error) {
     if (statusCodeOf(error) === 404) return false;
@@ -188,9 +175,9 @@ async function startContainer(ctx: RunContext, container: Container): Promise<bo
 }
 
 /** The command's exit status; a container removed under us (killAll) counts as SIGKILLed. */
-async function waitExit(ctx: RunContext, container: Container): Promise<number> {
+async function waitExit(ctx: RunContext, container: string): Promise<number> {
   try {
-    const result = (await container.wait({ condition: "not-running" })) as { StatusCode?: unknown };
+    const result = await ctx.engine.json<{ StatusCode?: unknown }>("POST", `/containers/${container}/wait`, { query: { condition: "not-running" } });
     return typeof result.StatusCode === "number" ? result.StatusCode : EXIT_KILLED;
   } catch (error) {
     if (statusCodeOf(error) === 404) return EXIT_KILLED;
@@ -198,21 +185,36 @@ async function waitExit(ctx: RunContext, container: Container): Promise<number> 
   }
 }
 
-async function wasOomKilled(container: Container): Promise<boolean> {
+async function wasOomKilled(engine: EngineClient, container: string): Promise<boolean> {
   try {
-    return (await container.inspect()).State.OOMKilled === true;
+    return (await engine.json<ContainerInspectInfo>("GET", `/containers/${container}/json`)).State.OOMKilled === true;
   } catch {
     return false; // already removed by someone else; nothing more to learn
   }
 }
 
 /** Force-removes (SIGKILL + delete). Gone already (404) or being removed (409) are both fine. */
-export async function removeQuietly(container: Container): Promise<void> {
+export async function removeQuietly(engine: EngineClient, container: string): Promise<void> {
   try {
-    await container.remove({ force: true, v: true });
+    await engine.request("DELETE", `/containers/${container}`, { query: { force: 1, v: 1 } });
   } catch (error) {
     const status = statusCodeOf(error);
     if (status !== 404 && status !== 409) throw error;
+  }
+}
+
+/** Feeds the attach response body to the demuxer until the engine closes it (or we abort). */
+async function pump(response: Response, demux: (chunk: Uint8Array) => void): Promise<void> {
+  if (!response.body) return;
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      demux(value);
+    }
+  } catch {
+    // Aborted by us after the run, or the connection dropped: either way the stream is over.
   }
 }
 
