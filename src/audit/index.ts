@@ -9,4 +9,6 @@ export { verifyLog, type VerifyFailure, type VerifyOptions, type VerifyReport } 
 export { explain, followEntries, readEntries, type EntryFilter, type Explanation } from "./query.ts";
 export { consistencyProof, inclusionProof, publicKeyInfo, type ConsistencyProof, type InclusionProof } from "./proofs.ts";
 export { checkpointMessage, type Checkpoint } from "./checkpoints.ts";
-export { AuditReason, AuditRecord, AuditSource, GENESIS_PREV, type AuditEntry } from "./schema.ts";
+export { AUDIT_SOURCES, GENESIS_PREV, type AuditEntry } from "./constants.ts";
+// Types only: the zod schema itself loads lazily on the first append (see log.ts).
+export type { AuditReason, AuditRecord, AuditSource } from "./schema.ts";

@@ -7,7 +7,8 @@ import { appendDurably, readRange } from "./io.ts";
 import { fsyncDir, loadSigningKey, type SigningKey } from "./keys.ts";
 import { files, segmentName, segmentPath, splitLines } from "./layout.ts";
 import { Frontier, type Hash, leafHash, toHex } from "./merkle.ts";
-import { type AuditEntry, AuditRecord, MAX_LINE_BYTES } from "./schema.ts";
+import { type AuditEntry, MAX_LINE_BYTES } from "./constants.ts";
+import type { AuditRecord } from "./schema.ts";
 import { loadTail, type Recovery, seqOf, type TailState } from "./tail.ts";
 import { nodesFor, nodePosition, TreeStore } from "./tree-store.ts";
 import { rebuildTree } from "./rebuild.ts";
@@ -89,7 +90,12 @@ export class AuditLog {
    */
   append(record: AuditRecord): Promise<AuditEntry> {
     if (this.closed) return Promise.reject(new AegisError("internal", "audit log is closed"));
-    const parsed = AuditRecord.safeParse(record);
+    // The schema loads on first use; callbacks on one promise run in order, so appends keep theirs.
+    return loadSchema().then((schema) => this.enqueue(schema, record));
+  }
+
+  private enqueue(schema: typeof import("./schema.ts"), record: AuditRecord): Promise<AuditEntry> {
+    const parsed = schema.AuditRecord.safeParse(record);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
@@ -291,4 +297,11 @@ function recoveryRecord(recovery: Recovery): AuditRecord {
 function positive(value: number, name: string): number {
   if (!Number.isSafeInteger(value) || value < 1) throw new AegisError("bad-input", `audit ${name} must be a positive integer, got ${value}`);
   return value;
+}
+
+let schemaModule: Promise<typeof import("./schema.ts")> | undefined;
+/** The zod schema of records, loaded once: readers and `logs verify` never pay for it. */
+function loadSchema(): Promise<typeof import("./schema.ts")> {
+  schemaModule ??= import("./schema.ts");
+  return schemaModule;
 }

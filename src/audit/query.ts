@@ -3,7 +3,8 @@ import { AegisError } from "../shared/index.ts";
 import { listSegments, segmentPath, splitLines } from "./layout.ts";
 import { leafHash, toHex } from "./merkle.ts";
 import { rawLines } from "./rebuild.ts";
-import type { AuditEntry, AuditRecord } from "./schema.ts";
+import type { AuditEntry } from "./constants.ts";
+import type { AuditRecord } from "./schema.ts";
 
 /** Which entries to return; every field narrows, none set = all. */
 export interface EntryFilter {

@@ -1,7 +1,8 @@
 import { z } from "zod";
+import { AUDIT_SOURCES } from "./constants.ts";
 
 /** Where an action came from. */
-export const AuditSource = z.enum(["cli", "tui", "web", "api", "ws", "mcp", "openclaw", "system"]);
+export const AuditSource = z.enum(AUDIT_SOURCES);
 export type AuditSource = z.infer<typeof AuditSource>;
 
 /** Why a decision was taken: the policy rule, its message, and the scope or input field involved. */
@@ -56,20 +57,3 @@ export const AuditRecord = z
   })
   .strict();
 export type AuditRecord = z.infer<typeof AuditRecord>;
-
-/**
- * A stored entry. `seq` starts at 1; `prev` is the previous entry's hash (64 zeros for the
- * first); `hash` is not stored in the line: it is the RFC 9162 leaf hash of the line bytes.
- */
-export interface AuditEntry extends AuditRecord {
-  seq: number;
-  time: string;
-  prev: string;
-  hash: string;
-}
-
-/** `prev` of the first entry. */
-export const GENESIS_PREV = "0".repeat(64);
-
-/** Largest accepted line; a bigger record is a caller bug (raw output belongs elsewhere). */
-export const MAX_LINE_BYTES = 1024 * 1024;

@@ -4,7 +4,7 @@ import { AegisError } from "../shared/index.ts";
 import { fsyncDir } from "./keys.ts";
 import { files, listSegments, segmentName, segmentPath } from "./layout.ts";
 import { leafHash, toHex } from "./merkle.ts";
-import { GENESIS_PREV } from "./schema.ts";
+import { GENESIS_PREV } from "./constants.ts";
 
 /** What a crash left behind and recovery cut off. */
 export interface Recovery {

@@ -6,7 +6,7 @@ import { FileLock } from "./file-lock.ts";
 import { keyIdOf, loadPublicKey, loadSigningKey } from "./keys.ts";
 import { files, listSegments, peekSeqPrev, prevText, segmentName, segmentPath, splitLines } from "./layout.ts";
 import { equalBytes, Frontier, type Hash, fromHex, hexInto, leafHash, toHex } from "./merkle.ts";
-import { GENESIS_PREV } from "./schema.ts";
+import { GENESIS_PREV } from "./constants.ts";
 import { fileSize } from "./tail.ts";
 import { nodePosition, TreeStore } from "./tree-store.ts";
 

@@ -1,7 +1,8 @@
 import { z } from "zod";
+import { AUDIT_SOURCES } from "../audit/index.ts";
 import { canonicalHash } from "../shared/index.ts";
 
-const AuditSource = z.enum(["cli", "tui", "web", "api", "ws", "mcp", "openclaw", "system"]);
+const AuditSource = z.enum(AUDIT_SOURCES);
 
 /** A request to run a command in the sandbox, as any front end submits it to the Gate. */
 export const RunRequest = z
