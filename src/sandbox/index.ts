@@ -1,5 +1,5 @@
 /**
- * Public entry of the sandbox domain. Importing it is cheap: dockerode is only loaded when a
+ * Public entry of the sandbox domain. Importing it is cheap: the Docker client is only loaded when a
  * runtime method is first called, so `aegisclaw --version` never pays for the Docker client.
  */
 import type { DockerRuntimeOptions } from "./docker/docker-runtime.ts";

@@ -85,3 +85,18 @@ describe("cli basics (compiled binary)", () => {
     expect(JSON.parse(broken.stdout).checks.find((check: { id: string }) => check.id === "config").status).toBe("fail");
   });
 });
+
+describe("logs verify with a pinned key (compiled binary)", () => {
+  test("logs verify --pubkey: the log's own key passes, any other key fails, a malformed one is a usage error", async () => {
+    const home = tempHome();
+    await aegis(home, ["init", "--yes"]);
+    const pubkey = (await aegis(home, ["logs", "pubkey"])).stdout.trim();
+    expect(pubkey).toMatch(/^[0-9a-f]{64}$/);
+    expect((await aegis(home, ["logs", "verify", "--pubkey", pubkey])).exitCode).toBe(0);
+    const other = `${pubkey.slice(0, 63)}${pubkey.endsWith("0") ? "1" : "0"}`;
+    const wrong = await aegis(home, ["logs", "verify", "--pubkey", other]);
+    expect(wrong.exitCode).toBe(1);
+    expect(wrong.stderr).toContain("FAILED verification");
+    expect((await aegis(home, ["logs", "verify", "--pubkey", "xyz"])).exitCode).toBe(64);
+  });
+});
