@@ -14,6 +14,6 @@ done
   echo
   echo "Produced by \`bash bench/run.sh\`; every ratio is against a baseline measured in the same run."
   echo
-  cat bench/results/*.md
+  for result in bench/results/*.md; do cat "$result"; echo; done
 } >bench/RESULTS.md
 echo "bench: wrote bench/RESULTS.md" >&2
