@@ -1,6 +1,7 @@
 import { AuditLog } from "./audit/index.ts";
 import { EventBus, Gate, homeLayout, loadConfig, LockdownStore, parseSize, requireInitialisedHome, type Config, type HomeLayout } from "./core/index.ts";
 import { createDockerRuntime, type SandboxRuntime } from "./sandbox/index.ts";
+import { AegisError } from "./shared/index.ts";
 
 /** The composition root: real implementations wired for one home. No module-level singletons. */
 export interface App {
@@ -13,6 +14,8 @@ export interface App {
   openAudit(): Promise<AuditLog>;
   /** The Gate, with the audit log opened. */
   gate(): Promise<Gate>;
+  /** A Gate for `simulate`: same policy and sandbox compiler, and no way to write the audit log. */
+  simulator(): Gate;
   /** Closes the audit log (writing a checkpoint when entries were added). */
   close(): Promise<void>;
 }
@@ -47,6 +50,10 @@ export function assemble(layout: HomeLayout, config: Config): App {
     openAudit,
     async gate() {
       return new Gate({ config, audit: await openAudit(), runtime, lockdown, bus });
+    },
+    simulator() {
+      const audit = { append: () => Promise.reject(new AegisError("internal", "simulate must never write the audit log")) };
+      return new Gate({ config, audit, runtime, lockdown, bus });
     },
     async close() {
       if (audit) await (await audit).close();

@@ -51,6 +51,13 @@ export async function runCli(rawArgv: string[], version: string): Promise<number
     .action((positional: string[], options: Options) => handle(async (c) => (await import("./commands/run.ts")).runRun(positional, options, c))());
 
   cli
+    .command("simulate [...command]", "Show what `run` would decide and the sandbox it would get; executes and records nothing")
+    .option("--scope <scope>", "Grant a scope (repeatable), as for run")
+    .option("--image <image>", "Sandbox image")
+    .option("--timeout <duration>", "Wall-clock limit")
+    .action((positional: string[], options: Options) => handle(async (c) => (await import("./commands/simulate.ts")).runSimulate(positional, options, c))());
+
+  cli
     .command("sandbox <action> [...args]", "sandbox run-sandbox IMAGE CMD...: run CMD in IMAGE (same Gate as `run`)")
     .action((action: string) => {
       throw new AegisError("usage", `unknown sandbox action "${action}"`, { hint: "use: aegisclaw sandbox run-sandbox IMAGE CMD..." });

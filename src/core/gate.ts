@@ -1,13 +1,13 @@
 import type { AuditLog, AuditRecord } from "../audit/index.ts";
-import { createBuiltinEngine, parseEnforceableScopes, type Decision, type PolicyEngine, type Scope } from "../policy/index.ts";
-import type { SandboxLimits, SandboxResult, SandboxRuntime } from "../sandbox/index.ts";
+import { createBuiltinEngine, type Decision, type PolicyEngine, type PolicyInput } from "../policy/index.ts";
+import { describeProfile, type SandboxProfile, type SandboxResult, type SandboxRuntime } from "../sandbox/index.ts";
 import { AegisError } from "../shared/index.ts";
-import { requestHash, RunRequest, type NormalizedRunRequest } from "./action.ts";
+import type { RunRequest } from "./action.ts";
 import type { Config } from "./config.ts";
 import type { EventBus } from "./events.ts";
+import { prepareRun, type PreparedRun } from "./gate-prepare.ts";
 import { LockdownWatch } from "./lockdown-watch.ts";
 import type { LockdownStore } from "./lockdown.ts";
-import { parseDuration, parseSize } from "./units.ts";
 
 /** The Gate's view of the audit log: append, durable before it resolves. */
 export type AuditSink = Pick<AuditLog, "append">;
@@ -45,6 +45,18 @@ export interface RunOutcome {
   resultSeq: number;
 }
 
+/** What `simulate` reports: the decision as policy gave it, and the sandbox a run would get. */
+export interface Simulation {
+  requestHash: string;
+  decision: Decision;
+  /** The policy asked for a human; without an approver (not built yet) the run would be denied. */
+  approvalRequired: boolean;
+  /** What `run` would do with this decision today. */
+  outcome: "run" | "deny" | "lockdown";
+  policyInput: PolicyInput;
+  sandbox: SandboxProfile;
+}
+
 /**
  * The one pipeline every action passes: validate -> lockdown -> policy -> audit(decision)
  * -> sandbox -> stream -> audit(result). No command runs unless its allow decision is
@@ -57,29 +69,31 @@ export class Gate {
     this.policy = deps.policy ?? createBuiltinEngine();
   }
 
+  /** The same stages as `run` up to the sandbox profile; executes and records nothing. */
+  async simulate(input: RunRequest): Promise<Simulation> {
+    const lock = this.deps.lockdown.read();
+    const prepared = prepareRun(input, this.deps.config, this.deps.runtime.name, lock.active);
+    const decision = await this.evaluate(prepared.policyInput);
+    const sandbox = describeProfile(prepared.spec, this.deps.runtime.name);
+    const outcome = lock.active ? "lockdown" : decision.kind === "allow" ? "run" : "deny";
+    return { requestHash: prepared.hash, decision, approvalRequired: decision.kind === "ask", outcome, policyInput: prepared.policyInput, sandbox };
+  }
+
   /** Runs a command in the sandbox if policy allows it. Throws AegisError on deny/lockdown/bad input. */
   async run(input: RunRequest, io: RunIo): Promise<RunOutcome> {
-    const { config, audit, lockdown, bus } = this.deps;
-    const request = validate(input);
-    const granted = parseEnforceableScopes([...config.policy.grants, ...request.grants]);
-    const image = request.image ?? config.sandbox.image;
-    const runtime = this.deps.runtime.name;
-    const timeoutMs = request.timeoutMs ?? parseDuration(config.sandbox.timeout) ?? 300_000;
-    const hash = requestHash({ ...request, image, runtime, timeoutMs });
-    const runId = newRunId();
-    const requested: Scope[] = [{ kind: "shell.exec", target: request.argv[0], text: `shell.exec:${request.argv[0]}`, risk: "high" }];
-    const summary = { argv: request.argv, image, runtime, timeoutMs, granted: granted.map((s) => s.text), requested: requested.map((s) => s.text) };
-
+    const { audit, lockdown, bus } = this.deps;
     const lock = lockdown.read();
+    const prepared = prepareRun(input, this.deps.config, this.deps.runtime.name, lock.active);
+    const { request, runId, hash } = prepared;
     const decision: Decision = lock.active
       ? { kind: "deny", risk: "high", reasons: [{ rule: "lockdown", message: `lockdown is active${lock.reason ? `: ${lock.reason}` : ""}` }] }
-      : await this.decide({ actor: request.actor, argv: request.argv, image, runtime, requested, granted, lockdown: false });
+      : withoutApprover(await this.evaluate(prepared.policyInput));
     const decisionEntry = await audit.append({
       type: "decision",
       actor: request.actor,
       runId,
       requestHash: hash,
-      request: summary,
+      request: prepared.summary,
       decision: { kind: decision.kind, reasons: decision.reasons },
     });
     bus.publish("decision", { runId, requestHash: hash, decision, auditSeq: decisionEntry.seq });
@@ -88,40 +102,34 @@ export class Gate {
     }
     if (decision.kind !== "allow") throw denialError(request.argv, decision);
 
-    const sandboxResult = await this.execute(runId, request, image, timeoutMs, io);
-    const killedBy = sandboxResult.killedBy;
+    const executed = await this.execute(prepared, io);
+    const { killedBy } = executed;
     const resultEntry = await audit.append({
       type: "result",
       actor: request.actor,
       runId,
       requestHash: hash,
       result: {
-        exitCode: sandboxResult.exitCode,
-        durationMs: sandboxResult.durationMs,
-        timedOut: sandboxResult.timedOut,
-        stdoutBytes: sandboxResult.stdoutBytes,
-        stderrBytes: sandboxResult.stderrBytes,
+        exitCode: executed.exitCode,
+        durationMs: executed.durationMs,
+        timedOut: executed.timedOut,
+        stdoutBytes: executed.stdoutBytes,
+        stderrBytes: executed.stderrBytes,
         ...(killedBy ? { killedBy } : {}),
-        ...(sandboxResult.error ? { error: sandboxResult.error } : {}),
+        ...(executed.error ? { error: executed.error } : {}),
       },
     } satisfies AuditRecord);
-    bus.publish("run.finished", {
-      runId,
-      exitCode: sandboxResult.exitCode,
-      durationMs: sandboxResult.durationMs,
-      timedOut: sandboxResult.timedOut,
-      ...(killedBy ? { killedBy } : {}),
-    });
-    if (sandboxResult.thrown) throw sandboxResult.thrown;
+    bus.publish("run.finished", { runId, exitCode: executed.exitCode, durationMs: executed.durationMs, timedOut: executed.timedOut, ...(killedBy ? { killedBy } : {}) });
+    if (executed.thrown) throw executed.thrown;
     return {
       runId,
       requestHash: hash,
       decision,
-      exitCode: sandboxResult.exitCode,
-      timedOut: sandboxResult.timedOut,
-      durationMs: sandboxResult.durationMs,
-      stdoutBytes: sandboxResult.stdoutBytes,
-      stderrBytes: sandboxResult.stderrBytes,
+      exitCode: executed.exitCode,
+      timedOut: executed.timedOut,
+      durationMs: executed.durationMs,
+      stdoutBytes: executed.stdoutBytes,
+      stderrBytes: executed.stderrBytes,
       ...(killedBy ? { killedBy } : {}),
       decisionSeq: decisionEntry.seq,
       resultSeq: resultEntry.seq,
@@ -129,22 +137,18 @@ export class Gate {
   }
 
   /** Policy evaluation; an engine failure is a deny, never an allow. */
-  private async decide(input: Parameters<PolicyEngine["decide"]>[0]): Promise<Decision> {
+  private async evaluate(input: PolicyInput): Promise<Decision> {
     try {
-      const decision = await this.policy.decide(input);
-      if (decision.kind === "ask") {
-        // No approver exists yet (console/approvals issue): an unanswerable ask is a deny.
-        return { ...decision, kind: "deny", reasons: [...decision.reasons, { rule: "approval.unavailable", message: "approval required but no approver is available" }] };
-      }
-      return decision;
+      return await this.policy.decide(input);
     } catch (error) {
       return { kind: "deny", risk: "high", reasons: [{ rule: "policy.error", message: `policy evaluation failed: ${(error as Error).message}` }] };
     }
   }
 
   /** Runs the sandbox while watching the lockdown flag, so a lockdown from any process stops it. */
-  private async execute(runId: string, request: NormalizedRunRequest, image: string, timeoutMs: number, io: RunIo) {
-    const { config, runtime, lockdown, bus } = this.deps;
+  private async execute(prepared: PreparedRun, io: RunIo): Promise<Executed> {
+    const { runtime, lockdown, bus } = this.deps;
+    const { runId, spec } = prepared;
     const cancel = new AbortController();
     const watch = new LockdownWatch(lockdown, () => cancel.abort("lockdown"));
     const onUserAbort = () => cancel.abort("cancel");
@@ -158,21 +162,18 @@ export class Gate {
     try {
       if (lockdown.isActive()) throw new AegisError("lockdown", "run refused: lockdown became active before the sandbox started");
       watch.start();
-      bus.publish("run.started", { runId, argv: request.argv, image, runtime: runtime.name });
-      const result = await runtime.run(
-        { runId, image, argv: request.argv, timeoutMs, limits: limitsFrom(config), labels: { "io.aegisclaw.actor": request.actor.name } },
-        { stdout: forward("stdout"), stderr: forward("stderr"), signal: cancel.signal },
-      );
-      return { ...result, killedBy: killedBy(result, cancel.signal, lockdown), error: undefined, thrown: undefined };
+      bus.publish("run.started", { runId, argv: spec.argv, image: spec.image, runtime: runtime.name });
+      const result = await runtime.run(spec, { stdout: forward("stdout"), stderr: forward("stderr"), signal: cancel.signal });
+      return { ...result, killedBy: killedBy(result, cancel.signal, lockdown) };
     } catch (error) {
-      const killedByLockdown = isLockdownError(error);
+      const byLockdown = error instanceof AegisError && error.code === "lockdown";
       return {
-        exitCode: killedByLockdown ? 75 : 1,
+        exitCode: byLockdown ? 75 : 1,
         timedOut: false,
         durationMs: Math.round(performance.now() - started),
         stdoutBytes: 0,
         stderrBytes: 0,
-        killedBy: killedByLockdown ? "lockdown" : undefined,
+        killedBy: byLockdown ? "lockdown" : undefined,
         error: (error instanceof Error ? error.message : String(error)).slice(0, 1000),
         thrown: error,
       };
@@ -183,12 +184,21 @@ export class Gate {
   }
 }
 
-function validate(input: RunRequest): NormalizedRunRequest {
-  const parsed = RunRequest.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const field = issue?.path.join(".") || "request";
-  throw new AegisError("bad-input", `invalid run request: ${field}: ${issue?.message ?? "invalid"}`);
+interface Executed {
+  exitCode: number;
+  timedOut: boolean;
+  durationMs: number;
+  stdoutBytes: number;
+  stderrBytes: number;
+  killedBy: string | undefined;
+  error?: string;
+  thrown?: unknown;
+}
+
+/** No approver exists yet (console/approvals issue): an ask nobody can answer is a deny. */
+function withoutApprover(decision: Decision): Decision {
+  if (decision.kind !== "ask") return decision;
+  return { ...decision, kind: "deny", reasons: [...decision.reasons, { rule: "approval.unavailable", message: "approval required but no approver is available" }] };
 }
 
 function denialError(argv: string[], decision: Decision): AegisError {
@@ -203,25 +213,4 @@ function killedBy(result: SandboxResult, signal: AbortSignal, lockdown: Lockdown
   // Killed from outside (another process's lockdown kills every AegisClaw container).
   if (result.exitCode === 137 && lockdown.isActive()) return "lockdown";
   return undefined;
-}
-
-function isLockdownError(error: unknown): boolean {
-  return error instanceof AegisError && error.code === "lockdown";
-}
-
-function limitsFrom(config: Config): SandboxLimits {
-  const limits = config.sandbox.limits;
-  return {
-    pids: limits.pids,
-    memoryBytes: parseSize(limits.memory) ?? 256 * 1024 ** 2,
-    cpus: limits.cpus,
-    tmpfsBytes: parseSize(limits.tmpfs) ?? 64 * 1024 ** 2,
-    outputBytes: parseSize(limits.output) ?? 16 * 1024 ** 2,
-  };
-}
-
-/** Time-sortable run id: `r-` + base36 milliseconds + 8 random hex digits. */
-function newRunId(): string {
-  const random = crypto.getRandomValues(new Uint8Array(4));
-  return `r-${Date.now().toString(36)}-${Buffer.from(random).toString("hex")}`;
 }

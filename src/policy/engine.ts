@@ -1,4 +1,4 @@
-import type { Risk, Scope } from "./scopes.ts";
+import type { Risk } from "./scopes.ts";
 
 /** Why a decision was taken: which rule, what it says, and the scope or input field involved. */
 export interface Reason {
@@ -15,18 +15,43 @@ export interface Decision {
   risk: Risk;
 }
 
-/** Everything a policy may look at. Built by the Gate from the validated request. */
+/** A scope the action needs, with whether (and by which grant) the scope matcher covers it. */
+export interface RequestedScope {
+  scope: string;
+  kind: string;
+  target?: string;
+  risk: Risk;
+  granted: boolean;
+  grantedBy?: string;
+}
+
+/** A scope granted to the action (config, CLI --scope, manifest). */
+export interface GrantedScope {
+  scope: string;
+  kind: string;
+  risk: Risk;
+}
+
+/**
+ * Everything a policy may look at: the normalised request plus context. This exact JSON is
+ * the input document of the Rego templates (policies/README.md), so its shape is a contract.
+ */
 export interface PolicyInput {
+  action: "run";
   actor: { name: string; source: string };
   argv: string[];
   image: string;
   runtime: string;
-  requested: Scope[];
-  granted: Scope[];
+  requested: RequestedScope[];
+  granted: GrantedScope[];
+  /** The skill being run, or null for a plain command (skills arrive with the sandbox issue). */
+  skill: { name: string; signed: boolean } | null;
   lockdown: boolean;
+  /** Prompt-injection / secret-leak signals (the guardrails stage is not built yet: empty). */
+  guardrails: Array<{ kind: string; severity: Risk }>;
 }
 
-/** The policy stage's port: the builtin engine today, OPA/Rego (wasm) with the policy issue. */
+/** The policy stage's port: the built-in scope check and the OPA/Rego (wasm) templates. */
 export interface PolicyEngine {
   readonly name: string;
   decide(input: PolicyInput): Promise<Decision>;

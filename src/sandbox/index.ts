@@ -10,6 +10,7 @@ export type { RunningSandbox, RuntimeStatus, SandboxIo, SandboxLimits, SandboxRe
 export { LABEL_MANAGED, LABEL_PID, LABEL_RUN } from "./types.ts";
 export { SECCOMP_DENIED_SYSCALLS, SECCOMP_DENY_ERRNO, SECCOMP_PROFILE } from "./docker/seccomp-profile.ts";
 export { DEFAULT_LIMITS } from "./limits.ts";
+export { describeProfile, type SandboxProfile } from "./profile.ts";
 
 /**
  * The hardened Docker (runc) runtime. Methods load the Docker client on first use; the

@@ -16,7 +16,7 @@ describe("cli basics (compiled binary)", () => {
   test("cli: --help lists the working commands and nothing unbuilt", async () => {
     const result = await aegis(tempHome(), ["--help"]);
     expect(result.exitCode).toBe(0);
-    for (const command of ["init", "doctor", "run", "sandbox", "logs", "lockdown", "unlock"]) expect(result.stdout).toContain(command);
+    for (const command of ["init", "doctor", "run", "simulate", "sandbox", "logs", "lockdown", "unlock"]) expect(result.stdout).toContain(command);
     for (const absent of ["approvals", "serve", "secrets", "mcp-server", "posture", "xray", "--runtime"]) expect(result.stdout).not.toContain(absent);
   });
 

@@ -1,25 +1,13 @@
 import { createApp } from "../../app.ts";
 import type { RunOutcome } from "../../core/index.ts";
-import { parseDuration } from "../../core/index.ts";
-import { AegisError } from "../../shared/index.ts";
 import { localActor } from "../actor.ts";
 import type { CliContext } from "../context.ts";
+import { commandFromArgs, runRequestOptions } from "./run-options.ts";
 
 /** `run [--scope S]... [--image I] [--timeout D] -- CMD...`: one command through the Gate. */
 export async function runRun(positional: string[], options: Record<string, unknown>, ctx: CliContext): Promise<number> {
-  const dashed = Array.isArray(options["--"]) ? (options["--"] as unknown[]).map(String) : [];
-  if (positional.length > 0 && dashed.length > 0) {
-    throw new AegisError("usage", `unexpected arguments before --: ${positional.join(" ")}`, { hint: "put the whole command after --" });
-  }
-  const argv = dashed.length > 0 ? dashed : positional.map(String);
-  if (argv.length === 0) throw new AegisError("usage", "no command given", { hint: 'write: aegisclaw run -- echo "hello"' });
-  const grants = listOption(options.scope);
-  const timeoutMs = options.timeout === undefined ? undefined : parseDuration(String(options.timeout));
-  if (options.timeout !== undefined && timeoutMs === undefined) {
-    throw new AegisError("usage", `--timeout ${String(options.timeout)} is not a duration`, { hint: "use e.g. 30s, 5m, 1h" });
-  }
-  const image = options.image === undefined ? undefined : String(options.image);
-
+  const argv = commandFromArgs(positional, options, "run");
+  const requestOptions = runRequestOptions(options);
   const app = createApp(ctx.home);
   const cancel = new AbortController();
   const onSignal = () => cancel.abort();
@@ -35,9 +23,7 @@ export async function runRun(positional: string[], options: Record<string, unkno
       {
         actor: localActor(),
         argv,
-        grants,
-        ...(image ? { image } : {}),
-        ...(timeoutMs ? { timeoutMs } : {}),
+        ...requestOptions,
       },
       { stdout: write("stdout"), stderr: write("stderr"), signal: cancel.signal },
     );
@@ -64,9 +50,4 @@ function finish(outcome: RunOutcome, ctx: CliContext): number {
   const note = outcome.killedBy ? notes[outcome.killedBy] : undefined;
   if (note) ctx.stderr(`${note} [run ${outcome.runId}]\n`);
   return exitCode;
-}
-
-function listOption(value: unknown): string[] {
-  if (value === undefined) return [];
-  return (Array.isArray(value) ? value : [value]).map(String);
 }

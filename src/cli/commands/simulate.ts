@@ -1,0 +1,52 @@
+import { createApp } from "../../app.ts";
+import type { Simulation } from "../../core/index.ts";
+import { localActor } from "../actor.ts";
+import type { CliContext } from "../context.ts";
+import { commandFromArgs, runRequestOptions } from "./run-options.ts";
+
+/**
+ * `simulate [--scope S]... [--image I] [--timeout D] -- CMD...`: the Gate up to the sandbox
+ * profile, executing and recording nothing. Exit 0 when the command would run, 77 when it
+ * would be denied (including an ask with no approver), 75 under lockdown.
+ */
+export async function runSimulate(positional: string[], options: Record<string, unknown>, ctx: CliContext): Promise<number> {
+  const argv = commandFromArgs(positional, options, "simulate");
+  const app = createApp(ctx.home);
+  const simulation = await app.simulator().simulate({ actor: localActor(), argv, ...runRequestOptions(options) });
+  if (ctx.json) ctx.stdout(`${JSON.stringify(simulation)}\n`);
+  else ctx.stdout(render(simulation));
+  return simulation.outcome === "run" ? 0 : simulation.outcome === "lockdown" ? 75 : 77;
+}
+
+function render(simulation: Simulation): string {
+  const { decision, sandbox } = simulation;
+  const limits = sandbox.limits;
+  const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
+  const outcome = {
+    run: "would run",
+    deny: simulation.approvalRequired ? "would be denied: approval required and no approver is available yet" : "would be denied",
+    lockdown: "would be refused: lockdown is active",
+  }[simulation.outcome];
+  const lines = [
+    `simulate: ${sandbox.argv.join(" ")}`,
+    `decision:  ${decision.kind.toUpperCase()} (risk ${decision.risk})`,
+    ...decision.reasons.map((reason) => `  - [${reason.rule}] ${reason.message}${reason.scope ? ` (scope ${reason.scope})` : ""}`),
+    `approval:  ${simulation.approvalRequired ? "REQUIRED" : "not needed"}`,
+    `outcome:   ${outcome}`,
+    "sandbox:",
+    `  runtime       ${sandbox.runtime}`,
+    `  image         ${sandbox.image}`,
+    `  user          ${sandbox.user}`,
+    `  root fs       ${sandbox.rootFilesystem}`,
+    `  network       ${sandbox.network}`,
+    `  mounts        ${sandbox.mounts.map((m) => `${m.target} (${m.type} ${m.options})`).join(", ") || "none"}`,
+    `  secrets       ${sandbox.secrets.join(", ") || "none"}`,
+    `  capabilities  ${sandbox.capabilities}`,
+    `  no-new-privs  ${sandbox.noNewPrivileges ? "yes" : "NO"}`,
+    `  seccomp       ${sandbox.seccomp}`,
+    `  limits        pids ${limits.pids}, memory ${mib(limits.memoryBytes)}, cpus ${limits.cpus}, /tmp ${mib(limits.tmpfsBytes)}, output ${mib(limits.outputBytes)}, timeout ${limits.timeoutMs / 1000}s`,
+    "nothing was executed or recorded",
+  ];
+  return `${lines.join("\n")}\n`;
+}
+

@@ -1,0 +1,87 @@
+import { parseEnforceableScopes, parseScope, scopeCovers, type PolicyInput, type Scope } from "../policy/index.ts";
+import type { SandboxLimits, SandboxSpec } from "../sandbox/index.ts";
+import { AegisError } from "../shared/index.ts";
+import { requestHash, RunRequest, type NormalizedRunRequest } from "./action.ts";
+import type { Config } from "./config.ts";
+import { parseDuration, parseSize } from "./units.ts";
+
+/** A validated request with everything the later stages need, computed once. */
+export interface PreparedRun {
+  request: NormalizedRunRequest;
+  runId: string;
+  hash: string;
+  spec: SandboxSpec;
+  policyInput: PolicyInput;
+  /** What the audit entry records about the request (never secret values). */
+  summary: Record<string, unknown>;
+}
+
+/** The validate stage: schema, scopes, defaults from config, canonical hash, policy input. */
+export function prepareRun(input: RunRequest, config: Config, runtime: string, lockdown: boolean): PreparedRun {
+  const request = validate(input);
+  const granted = parseEnforceableScopes([...config.policy.grants, ...request.grants]);
+  const image = request.image ?? config.sandbox.image;
+  const timeoutMs = request.timeoutMs ?? parseDuration(config.sandbox.timeout) ?? 300_000;
+  const hash = requestHash({ ...request, image, runtime, timeoutMs });
+  const runId = newRunId();
+  const requested = [programScope(request.argv[0] ?? "")];
+  const policyInput: PolicyInput = {
+    action: "run",
+    actor: request.actor,
+    argv: request.argv,
+    image,
+    runtime,
+    requested: requested.map((scope) => {
+      const grant = granted.find((candidate) => scopeCovers(candidate, scope));
+      return { scope: scope.text, kind: scope.kind, ...(scope.target ? { target: scope.target } : {}), risk: scope.risk, granted: grant !== undefined, ...(grant ? { grantedBy: grant.text } : {}) };
+    }),
+    granted: granted.map((scope) => ({ scope: scope.text, kind: scope.kind, risk: scope.risk })),
+    skill: null,
+    lockdown,
+    guardrails: [],
+  };
+  const spec: SandboxSpec = {
+    runId,
+    image,
+    argv: request.argv,
+    timeoutMs,
+    limits: limitsFrom(config),
+    labels: { "io.aegisclaw.actor": request.actor.name },
+  };
+  const summary = { argv: request.argv, image, runtime, timeoutMs, granted: granted.map((s) => s.text), requested: requested.map((s) => s.text) };
+  return { request, runId, hash, spec, policyInput, summary };
+}
+
+/** `shell.exec:<program>`; a program the grammar cannot express is matched only by a bare `shell.exec`. */
+function programScope(program: string): Scope {
+  try {
+    return parseScope(`shell.exec:${program}`);
+  } catch {
+    return { kind: "shell.exec", target: program, text: `shell.exec:${program}`, risk: parseScope("shell.exec").risk };
+  }
+}
+
+function validate(input: RunRequest): NormalizedRunRequest {
+  const parsed = RunRequest.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue?.path.join(".") || "request";
+  throw new AegisError("bad-input", `invalid run request: ${field}: ${issue?.message ?? "invalid"}`);
+}
+
+function limitsFrom(config: Config): SandboxLimits {
+  const limits = config.sandbox.limits;
+  return {
+    pids: limits.pids,
+    memoryBytes: parseSize(limits.memory) ?? 256 * 1024 ** 2,
+    cpus: limits.cpus,
+    tmpfsBytes: parseSize(limits.tmpfs) ?? 64 * 1024 ** 2,
+    outputBytes: parseSize(limits.output) ?? 16 * 1024 ** 2,
+  };
+}
+
+/** Time-sortable run id: `r-` + base36 milliseconds + 8 random hex digits. */
+function newRunId(): string {
+  const random = crypto.getRandomValues(new Uint8Array(4));
+  return `r-${Date.now().toString(36)}-${Buffer.from(random).toString("hex")}`;
+}

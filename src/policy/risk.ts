@@ -1,0 +1,50 @@
+import type { Decision, PolicyEngine, PolicyInput } from "./engine.ts";
+import type { Risk } from "./scopes.ts";
+
+const RISK_ORDER: readonly Risk[] = ["low", "medium", "high", "critical"];
+const KIND_ORDER: readonly Decision["kind"][] = ["allow", "ask", "deny"];
+
+/** The highest of some risks ("low" when there are none). */
+export function highestRisk(risks: readonly Risk[]): Risk {
+  let index = 0;
+  for (const risk of risks) index = Math.max(index, RISK_ORDER.indexOf(risk));
+  return RISK_ORDER[index] ?? "low";
+}
+
+/**
+ * Combines the decisions of several engines: deny overrides ask overrides allow, the risk is
+ * the highest, and the reasons of the winning kind come first so the one-line denial names them.
+ */
+export function combineDecisions(decisions: readonly Decision[]): Decision {
+  if (decisions.length === 0) {
+    return { kind: "deny", risk: "high", reasons: [{ rule: "policy.none", message: "no policy engine decided" }] };
+  }
+  const kind = KIND_ORDER[Math.max(...decisions.map((decision) => KIND_ORDER.indexOf(decision.kind)))] ?? "deny";
+  const winning = decisions.filter((decision) => decision.kind === kind).flatMap((decision) => decision.reasons);
+  const others = decisions.filter((decision) => decision.kind !== kind).flatMap((decision) => decision.reasons);
+  return { kind, risk: highestRisk(decisions.map((decision) => decision.risk)), reasons: [...winning, ...others] };
+}
+
+/**
+ * Runs several engines on the same input and combines their decisions. An engine that throws
+ * contributes a deny with the error as its reason: a broken policy never allows.
+ */
+export function createCombinedEngine(engines: readonly PolicyEngine[]): PolicyEngine {
+  return {
+    name: engines.map((engine) => engine.name).join("+"),
+    async decide(input: PolicyInput): Promise<Decision> {
+      const decisions = await Promise.all(
+        engines.map((engine) =>
+          engine.decide(input).catch(
+            (error: unknown): Decision => ({
+              kind: "deny",
+              risk: "high",
+              reasons: [{ rule: "policy.error", message: `policy ${engine.name} failed: ${error instanceof Error ? error.message : String(error)}` }],
+            }),
+          ),
+        ),
+      );
+      return combineDecisions(decisions);
+    },
+  };
+}

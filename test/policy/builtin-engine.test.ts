@@ -1,0 +1,65 @@
+import { describe, expect, test } from "bun:test";
+import { combineDecisions, createBuiltinEngine, createCombinedEngine, type Decision, type PolicyInput } from "../../src/policy/index.ts";
+
+function input(requested: Array<{ scope: string; granted: boolean }>, lockdown = false): PolicyInput {
+  return {
+    action: "run",
+    actor: { name: "t", source: "cli" },
+    argv: ["echo", "hi"],
+    image: "img",
+    runtime: "docker",
+    requested: requested.map((r) => ({ scope: r.scope, kind: "shell.exec", risk: "medium", granted: r.granted, ...(r.granted ? { grantedBy: "shell.exec" } : {}) })),
+    granted: [],
+    skill: null,
+    lockdown,
+    guardrails: [],
+  };
+}
+
+describe("builtin engine", () => {
+  const engine = createBuiltinEngine();
+
+  test("builtin engine: an ungranted scope denies, naming the scope and how to grant it", async () => {
+    const decision = await engine.decide(input([{ scope: "shell.exec:echo", granted: false }]));
+    expect(decision.kind).toBe("deny");
+    expect(decision.reasons[0]).toMatchObject({ rule: "builtin.scope-missing", scope: "shell.exec:echo" });
+    expect(decision.reasons[0]?.message).toContain("--scope shell.exec:echo");
+  });
+
+  test("builtin engine: all scopes granted allows, with one reason per scope", async () => {
+    const decision = await engine.decide(input([{ scope: "shell.exec:echo", granted: true }]));
+    expect(decision).toMatchObject({ kind: "allow", risk: "medium" });
+    expect(decision.reasons[0]?.rule).toBe("builtin.scope-granted");
+  });
+
+  test("builtin engine: lockdown denies whatever is granted", async () => {
+    const decision = await engine.decide(input([{ scope: "shell.exec:echo", granted: true }], true));
+    expect(decision.kind).toBe("deny");
+    expect(decision.reasons[0]?.rule).toBe("builtin.lockdown");
+  });
+});
+
+describe("decision combination", () => {
+  const allow: Decision = { kind: "allow", risk: "low", reasons: [{ rule: "a", message: "allowed" }] };
+  const ask: Decision = { kind: "ask", risk: "high", reasons: [{ rule: "q", message: "ask" }] };
+  const deny: Decision = { kind: "deny", risk: "medium", reasons: [{ rule: "d", message: "denied" }] };
+
+  test("combine: deny overrides ask overrides allow; risk is the highest; winning reasons first", () => {
+    expect(combineDecisions([allow, ask]).kind).toBe("ask");
+    expect(combineDecisions([ask, deny, allow])).toMatchObject({ kind: "deny", risk: "high" });
+    expect(combineDecisions([allow, deny]).reasons.map((r) => r.rule)).toEqual(["d", "a"]);
+    expect(combineDecisions([allow, allow]).kind).toBe("allow");
+  });
+
+  test("combine: no decision at all is a deny", () => {
+    expect(combineDecisions([]).kind).toBe("deny");
+  });
+
+  test("combined engine: an engine that throws turns the result into a deny with its error", async () => {
+    const broken = { name: "broken", decide: async (): Promise<Decision> => Promise.reject(new Error("trap")) };
+    const decision = await createCombinedEngine([createBuiltinEngine(), broken]).decide(input([{ scope: "shell.exec:echo", granted: true }]));
+    expect(decision.kind).toBe("deny");
+    expect(decision.reasons[0]).toMatchObject({ rule: "policy.error" });
+    expect(decision.reasons[0]?.message).toContain("trap");
+  });
+});
