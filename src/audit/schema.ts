@@ -22,7 +22,7 @@ export type AuditReason = z.infer<typeof AuditReason>;
  */
 export const AuditRecord = z
   .object({
-    type: z.enum(["decision", "result", "lockdown", "unlock", "init", "recovery", "approval"]),
+    type: z.enum(["decision", "result", "lockdown", "unlock", "init", "recovery", "approval", "policy"]),
     actor: z.object({ name: z.string().min(1).max(200), source: AuditSource }).strict(),
     runId: z.string().min(1).max(200).optional(),
     requestHash: z.string().regex(/^[0-9a-f]{64}$/, "requestHash must be 64 lower-case hex characters").optional(),

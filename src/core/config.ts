@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
 import { AegisError } from "../shared/index.ts";
+import { writeFileAtomic } from "./atomic-write.ts";
 import { Config, defaultGrants, type PolicyTemplate } from "./config-schema.ts";
 
 export { Config, PolicyTemplate, defaultGrants } from "./config-schema.ts";
@@ -83,4 +84,19 @@ audit:
   checkpointEvery: 1000
   segmentMaxBytes: 64m
 `;
+}
+
+/**
+ * Sets `policy.template` in config.yaml, keeping the user's comments and layout, and writes it
+ * atomically only if the result still validates. Returns the previous template.
+ */
+export function setPolicyTemplate(path: string, template: PolicyTemplate): PolicyTemplate {
+  const text = readFileSync(path, "utf8");
+  const previous = parseConfig(text, path).policy.template;
+  const document = parseDocument(text);
+  document.setIn(["policy", "template"], template);
+  const updated = String(document);
+  parseConfig(updated, path);
+  writeFileAtomic(path, updated);
+  return previous;
 }

@@ -1,4 +1,4 @@
-import { parseEnforceableScopes, parseScope, scopeCovers, type PolicyInput, type Scope } from "../policy/index.ts";
+import { parseEnforceableScopes, parseRequestedScope, scopeCovers, type PolicyInput, type Scope } from "../policy/index.ts";
 import type { SandboxLimits, SandboxSpec } from "../sandbox/index.ts";
 import { AegisError } from "../shared/index.ts";
 import { requestHash, RunRequest, type NormalizedRunRequest } from "./action.ts";
@@ -52,13 +52,9 @@ export function prepareRun(input: RunRequest, config: Config, runtime: string, l
   return { request, runId, hash, spec, policyInput, summary };
 }
 
-/** `shell.exec:<program>`; a program the grammar cannot express is matched only by a bare `shell.exec`. */
+/** `shell.exec:<program>`; a program no grant grammar can name is covered only by a bare `shell.exec`. */
 function programScope(program: string): Scope {
-  try {
-    return parseScope(`shell.exec:${program}`);
-  } catch {
-    return { kind: "shell.exec", target: program, text: `shell.exec:${program}`, risk: parseScope("shell.exec").risk };
-  }
+  return parseRequestedScope(`shell.exec:${program}`);
 }
 
 function validate(input: RunRequest): NormalizedRunRequest {

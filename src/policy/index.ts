@@ -3,3 +3,6 @@ export type { Decision, GrantedScope, PolicyEngine, PolicyInput, Reason, Request
 export { createBuiltinEngine } from "./builtin-engine.ts";
 export { combineDecisions, createCombinedEngine, highestRisk } from "./risk.ts";
 export { ENFORCED_KINDS, parseEnforceableScopes, parseScope, scopeCovers, type Risk, type Scope, type ScopeKind } from "./scopes.ts";
+export { SCOPE_RISK, parseRequestedScope, type ScopeRole } from "./scopes.ts";
+export { resolveScopePath, scopeCoversResolved, type ResolvedCoverage, type ResolvedPath } from "./scope-resolve.ts";
+export { DEFAULT_PORTS, type HostKind } from "./scope-host.ts";

@@ -1,0 +1,7 @@
+/**
+ * OPA/Rego policies evaluated in process from OPA-compiled wasm. Importing this module loads
+ * neither opa-wasm nor the policies; that happens on the first evaluation.
+ */
+export { createOpaEngineFromWasm, type WasmEngineOptions } from "./engine.ts";
+export { createOpaEngine, OPA_TEMPLATES } from "./templates.ts";
+export type { ActorSource, GuardrailSignal, OpaEngine, OpaGrant, OpaInput, OpaRequestedScope, OpaTemplate } from "./types.ts";

@@ -1,0 +1,71 @@
+import type { Decision } from "../engine.ts";
+import type { Risk, ScopeKind } from "../scopes.ts";
+
+/** The built-in Rego templates, each compiled to wasm and embedded in the binary. */
+export type OpaTemplate = "strict" | "standard" | "permissive";
+
+/** Where a request came from. */
+export type ActorSource = "cli" | "tui" | "web" | "api" | "ws" | "mcp" | "openclaw" | "system";
+
+/** One requested scope, with the TS matcher's verdict on whether a grant covers it. */
+export interface OpaRequestedScope {
+  /** The scope as written, e.g. `shell.exec:echo`. */
+  scope: string;
+  kind: ScopeKind;
+  target?: string;
+  risk: Risk;
+  granted: boolean;
+  /** The grant that covers it (its `scope` text); required when `granted` is true. */
+  grantedBy?: string;
+}
+
+/** One granted scope. */
+export interface OpaGrant {
+  scope: string;
+  kind: ScopeKind;
+  risk: Risk;
+}
+
+/** A guardrail signal, e.g. `{kind: "prompt-injection", severity: "high"}`. */
+export interface GuardrailSignal {
+  kind: string;
+  severity: Risk;
+}
+
+/**
+ * The input document every AegisClaw Rego policy receives (contract: policies/README.md).
+ * The policies validate it themselves and deny anything malformed, so callers need not.
+ */
+export interface OpaInput {
+  action: string;
+  actor: { name: string; source: ActorSource };
+  argv?: string[];
+  image?: string;
+  runtime?: string;
+  requested: OpaRequestedScope[];
+  granted: OpaGrant[];
+  skill?: { name: string; signed?: boolean } | null;
+  lockdown: boolean;
+  guardrails?: GuardrailSignal[];
+  history?: { recentDecisions: number; recentDenies: number };
+}
+
+/**
+ * A policy engine running one OPA-compiled wasm policy in process. Evaluation never throws:
+ * any failure (bad wasm, eval error, trap, missing or malformed output) is a deny with the
+ * reason `policy.error`.
+ */
+export interface OpaEngine {
+  readonly name: string;
+  /** The wasm entrypoint evaluated, e.g. `aegisclaw/standard/decision`. */
+  readonly entrypoint: string;
+  /** Evaluates synchronously; loads the policy (and opa-wasm) on first use. */
+  evaluate(input: OpaInput): Decision;
+  /** {@link OpaEngine.evaluate}, in the shape of the PolicyEngine port. */
+  decide(input: OpaInput): Promise<Decision>;
+  /**
+   * Loads the policy now instead of on first use, so that a bad policy is reported where it
+   * is configured. Throws a `bad-input` AegisError naming the problem.
+   */
+  load(): void;
+}

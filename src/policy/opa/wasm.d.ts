@@ -1,0 +1,6 @@
+// Bun resolves `import x from "./y.wasm" with { type: "file" }` to the file's path (embedded in
+// compiled binaries); TypeScript needs to be told.
+declare module "*.wasm" {
+  const path: string;
+  export default path;
+}
