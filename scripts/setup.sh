@@ -10,7 +10,6 @@ command -v dockerd >/dev/null 2>&1 || need_apt+=(docker.io)
 if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then need_apt+=(busybox-static); fi
 command -v git >/dev/null 2>&1 || need_apt+=(git)
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)        # console and wizard tests drive a real terminal
-command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || echo "setup: warning: Go is missing; the RFC 9162 cross-check test needs it (apt-get install golang)" >&2
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "setup: missing system packages: ${need_apt[*]}; install them as root (apt-get install -y ${need_apt[*]})" >&2
@@ -23,6 +22,9 @@ fi
 
 # Bun is pinned once, in package.json (devDependencies.bun); npm ci installs exactly the lockfile.
 bash scripts/npm-deps.sh
+# The real OPA (pinned, built with Go from the module proxy) for opa test, the wasm build check
+# and the differential tests; Go also runs the independent RFC 9162 proof verifier.
+bash scripts/build-opa.sh
 bash scripts/start-docker.sh
 bash scripts/build-base-image.sh
 bash scripts/build.sh

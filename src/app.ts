@@ -1,5 +1,7 @@
 import { AuditLog } from "./audit/index.ts";
 import { EventBus, Gate, homeLayout, loadConfig, LockdownStore, parseSize, requireInitialisedHome, type Config, type HomeLayout } from "./core/index.ts";
+import { createBuiltinEngine, createCombinedEngine, type PolicyEngine } from "./policy/index.ts";
+import { createOpaEngine } from "./policy/opa/index.ts";
 import { createDockerRuntime, type SandboxRuntime } from "./sandbox/index.ts";
 import { AegisError } from "./shared/index.ts";
 
@@ -33,6 +35,7 @@ export function assemble(layout: HomeLayout, config: Config): App {
   const bus = new EventBus();
   const lockdown = new LockdownStore(layout.lockdownFile);
   const runtime = createDockerRuntime({ socketPath: config.sandbox.dockerSocket });
+  const policy = policyEngine(config);
   let audit: Promise<AuditLog> | undefined;
   const openAudit = (): Promise<AuditLog> => {
     audit ??= AuditLog.open(layout.audit, {
@@ -49,14 +52,19 @@ export function assemble(layout: HomeLayout, config: Config): App {
     runtime,
     openAudit,
     async gate() {
-      return new Gate({ config, audit: await openAudit(), runtime, lockdown, bus });
+      return new Gate({ config, audit: await openAudit(), runtime, lockdown, bus, policy });
     },
     simulator() {
       const audit = { append: () => Promise.reject(new AegisError("internal", "simulate must never write the audit log")) };
-      return new Gate({ config, audit, runtime, lockdown, bus });
+      return new Gate({ config, audit, runtime, lockdown, bus, policy });
     },
     async close() {
       if (audit) await (await audit).close();
     },
   };
+}
+
+/** The policy stage: the built-in scope check and the configured Rego template, deny > ask > allow. */
+export function policyEngine(config: Config): PolicyEngine {
+  return createCombinedEngine([createBuiltinEngine(), createOpaEngine(config.policy.template)]);
 }

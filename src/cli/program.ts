@@ -74,6 +74,14 @@ export async function runCli(rawArgv: string[], version: string): Promise<number
     );
 
   cli
+    .command("policy [action] [...args]", "Policy templates: policy list | show NAME | use NAME | eval --input FILE [--explain] | test")
+    .option("--input <file>", "With eval: a policy input document (JSON)")
+    .option("--explain", "With eval: each engine's decision and reasons")
+    .action((action: string | undefined, args: string[], options: Options) =>
+      handle(async (c) => (await import("./commands/policy.ts")).runPolicy(action, args, options, c))(),
+    );
+
+  cli
     .command("lockdown", "Panic: kill every running sandbox and refuse new runs until `unlock`")
     .option("--reason <text>", "Why (recorded in the audit log)")
     .action((options: Options) => handle(async (c) => (await import("./commands/lockdown.ts")).runLockdown(options, c))());

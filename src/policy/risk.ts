@@ -13,16 +13,16 @@ export function highestRisk(risks: readonly Risk[]): Risk {
 
 /**
  * Combines the decisions of several engines: deny overrides ask overrides allow, the risk is
- * the highest, and the reasons of the winning kind come first so the one-line denial names them.
+ * the highest, and the reasons are those of the winning kind (as in the Rego templates), so a
+ * denial names what denied it and not what another engine would have allowed.
  */
 export function combineDecisions(decisions: readonly Decision[]): Decision {
   if (decisions.length === 0) {
     return { kind: "deny", risk: "high", reasons: [{ rule: "policy.none", message: "no policy engine decided" }] };
   }
   const kind = KIND_ORDER[Math.max(...decisions.map((decision) => KIND_ORDER.indexOf(decision.kind)))] ?? "deny";
-  const winning = decisions.filter((decision) => decision.kind === kind).flatMap((decision) => decision.reasons);
-  const others = decisions.filter((decision) => decision.kind !== kind).flatMap((decision) => decision.reasons);
-  return { kind, risk: highestRisk(decisions.map((decision) => decision.risk)), reasons: [...winning, ...others] };
+  const reasons = decisions.filter((decision) => decision.kind === kind).flatMap((decision) => decision.reasons);
+  return { kind, risk: highestRisk(decisions.map((decision) => decision.risk)), reasons };
 }
 
 /**

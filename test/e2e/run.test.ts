@@ -103,10 +103,12 @@ describe("run through the Gate (compiled binary, real Docker)", () => {
   });
 });
 
-describe("scope policy (strict template)", () => {
+describe("scope policy", () => {
   test("policy: without a grant the run is denied (77), one line says what and why, and it is audited", async () => {
     await requireDocker();
-    const home = await initHome("strict");
+    const home = await initHome("standard");
+    const configPath = join(home, "config.yaml");
+    writeFileSync(configPath, (await Bun.file(configPath).text()).replace("grants: [shell.exec]", "grants: []"));
     const denied = await aegis(home, ["run", "--", "echo", "hi"]);
     expect(denied.exitCode).toBe(77);
     expect(denied.stdout).toBe("");
@@ -120,5 +122,13 @@ describe("scope policy (strict template)", () => {
     const otherProgram = await aegis(home, ["run", "--scope", "shell.exec:echo", "--", "sh", "-c", "echo hi"]);
     expect(otherProgram.exitCode).toBe(77);
     expect((await aegis(home, ["logs", "verify"])).exitCode).toBe(0);
+  });
+
+  test("policy: the strict template asks for every command; with no approver yet that is a denial that says so", async () => {
+    const home = await initHome("strict");
+    const result = await aegis(home, ["run", "--scope", "shell.exec", "--", "echo", "hi"]);
+    expect(result.exitCode).toBe(77);
+    expect(result.stderr).toContain("approval.unavailable");
+    expect(result.stderr).not.toContain("granted by");
   });
 });

@@ -26,7 +26,9 @@ test("simulate: shows the decision and the sandbox profile, runs nothing and rec
 });
 
 test("simulate: --json carries the policy input and profile; a denial exits 77; lockdown exits 75", async () => {
-  const home = await initHome("strict");
+  const home = await initHome();
+  const configPath = join(home, "config.yaml");
+  writeFileSync(configPath, (await Bun.file(configPath).text()).replace("grants: [shell.exec]", "grants: []"));
   const denied = await aegis(home, ["simulate", "--json", "--", "echo", "hi"]);
   expect(denied.exitCode).toBe(77);
   const simulation = JSON.parse(denied.stdout);
@@ -42,4 +44,13 @@ test("simulate: needs no Docker engine", async () => {
   const configPath = join(home, "config.yaml");
   writeFileSync(configPath, (await Bun.file(configPath).text()).replace("/var/run/docker.sock", "/nonexistent/docker.sock"));
   expect((await aegis(home, ["simulate", "--", "true"])).exitCode).toBe(0);
+});
+
+test("simulate: under strict the decision is ask, and the outcome says no approver is available yet", async () => {
+  const home = await initHome("strict");
+  const result = await aegis(home, ["simulate", "--scope", "shell.exec", "--", "echo", "hi"]);
+  expect(result.exitCode).toBe(77);
+  expect(result.stdout).toContain("decision:  ASK");
+  expect(result.stdout).toContain("approval:  REQUIRED");
+  expect(result.stdout).toContain("no approver is available yet");
 });

@@ -44,10 +44,11 @@ describe("decision combination", () => {
   const ask: Decision = { kind: "ask", risk: "high", reasons: [{ rule: "q", message: "ask" }] };
   const deny: Decision = { kind: "deny", risk: "medium", reasons: [{ rule: "d", message: "denied" }] };
 
-  test("combine: deny overrides ask overrides allow; risk is the highest; winning reasons first", () => {
+  test("combine: deny overrides ask overrides allow; risk is the highest; only the winning kind's reasons", () => {
     expect(combineDecisions([allow, ask]).kind).toBe("ask");
     expect(combineDecisions([ask, deny, allow])).toMatchObject({ kind: "deny", risk: "high" });
-    expect(combineDecisions([allow, deny]).reasons.map((r) => r.rule)).toEqual(["d", "a"]);
+    expect(combineDecisions([allow, deny]).reasons.map((r) => r.rule)).toEqual(["d"]);
+    expect(combineDecisions([allow, allow]).reasons.map((r) => r.rule)).toEqual(["a", "a"]);
     expect(combineDecisions([allow, allow]).kind).toBe("allow");
   });
 

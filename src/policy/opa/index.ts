@@ -4,4 +4,5 @@
  */
 export { createOpaEngineFromWasm, type WasmEngineOptions } from "./engine.ts";
 export { createOpaEngine, OPA_TEMPLATES } from "./templates.ts";
-export type { ActorSource, GuardrailSignal, OpaEngine, OpaGrant, OpaInput, OpaRequestedScope, OpaTemplate } from "./types.ts";
+export type { GuardrailSignal, OpaEngine, OpaGrant, OpaInput, OpaRequestedScope, OpaTemplate } from "./types.ts";
+export { TEMPLATE_FILES, TEMPLATE_SOURCES } from "./template-sources.ts";

@@ -1,17 +1,15 @@
 import type { Decision } from "../engine.ts";
-import type { Risk, ScopeKind } from "../scopes.ts";
+import type { Risk } from "../scopes.ts";
 
 /** The built-in Rego templates, each compiled to wasm and embedded in the binary. */
 export type OpaTemplate = "strict" | "standard" | "permissive";
-
-/** Where a request came from. */
-export type ActorSource = "cli" | "tui" | "web" | "api" | "ws" | "mcp" | "openclaw" | "system";
 
 /** One requested scope, with the TS matcher's verdict on whether a grant covers it. */
 export interface OpaRequestedScope {
   /** The scope as written, e.g. `shell.exec:echo`. */
   scope: string;
-  kind: ScopeKind;
+  /** One of the five scope kinds; typed loosely because the policy validates it. */
+  kind: string;
   target?: string;
   risk: Risk;
   granted: boolean;
@@ -22,7 +20,7 @@ export interface OpaRequestedScope {
 /** One granted scope. */
 export interface OpaGrant {
   scope: string;
-  kind: ScopeKind;
+  kind: string;
   risk: Risk;
 }
 
@@ -34,11 +32,13 @@ export interface GuardrailSignal {
 
 /**
  * The input document every AegisClaw Rego policy receives (contract: policies/README.md).
- * The policies validate it themselves and deny anything malformed, so callers need not.
+ * The policies validate it themselves and deny anything malformed, so callers need not. Every
+ * PolicyInput of the port (src/policy/engine.ts) is an OpaInput.
  */
 export interface OpaInput {
   action: string;
-  actor: { name: string; source: ActorSource };
+  /** `source` is one of cli, tui, web, api, ws, mcp, openclaw, system. */
+  actor: { name: string; source: string };
   argv?: string[];
   image?: string;
   runtime?: string;

@@ -19,6 +19,9 @@ const opa = require("@open-policy-agent/opa-wasm") as OpaWasm;
  */
 const MEMORY = { initial: 5, maximum: 1024 };
 
+/** What a policy.wasm of OPA wasm ABI 1.2 or later exports (opa_eval is the 1.2 fast path). */
+const OPA_EXPORTS = ["opa_wasm_abi_version", "opa_wasm_abi_minor_version", "builtins", "entrypoints", "opa_eval", "opa_heap_ptr_get"];
+
 /** Inputs above this size are denied before evaluation; real ones are a few hundred bytes. */
 export const MAX_INPUT_BYTES = 1024 * 1024;
 
@@ -39,7 +42,13 @@ export class PolicyFailure extends Error {
 export function loadWasmPolicy(bytes: Uint8Array, entrypoint: string): WasmPolicy {
   let policy: LoadedPolicy;
   try {
-    policy = opa.loadPolicySync(bytes, { ...MEMORY });
+    const module = new WebAssembly.Module(bytes);
+    // Checked before opa-wasm sees the module: on a foreign module it logs to stderr and then
+    // fails with an unhelpful TypeError.
+    const exported = new Set(WebAssembly.Module.exports(module).map((entry) => entry.name));
+    const missing = OPA_EXPORTS.filter((name) => !exported.has(name));
+    if (missing.length > 0) throw new Error(`missing exports ${missing.join(", ")}`);
+    policy = opa.loadPolicySync(module, { ...MEMORY });
   } catch (error) {
     throw new PolicyFailure(`not an OPA policy.wasm (${describe(error)}); build it with opa build -t wasm`);
   }

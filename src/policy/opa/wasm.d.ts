@@ -4,3 +4,9 @@ declare module "*.wasm" {
   const path: string;
   export default path;
 }
+
+// `import x from "./y.rego" with { type: "text" }` gives the file's text (embedded at build time).
+declare module "*.rego" {
+  const text: string;
+  export default text;
+}

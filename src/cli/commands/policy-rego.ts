@@ -1,0 +1,92 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createApp } from "../../app.ts";
+import { combineDecisions, createBuiltinEngine, type Decision, type PolicyInput } from "../../policy/index.ts";
+import { createOpaEngine, TEMPLATE_FILES, TEMPLATE_SOURCES } from "../../policy/opa/index.ts";
+import { AegisError } from "../../shared/index.ts";
+import type { CliContext } from "../context.ts";
+import { templateArg } from "./policy.ts";
+
+/** The `policy` actions that need the Rego templates: show, eval, test. */
+export async function runRegoAction(action: "show" | "eval" | "test", args: string[], options: Record<string, unknown>, ctx: CliContext): Promise<number> {
+  if (action === "show") {
+    ctx.stdout(TEMPLATE_SOURCES[templateArg(args, "show")]);
+    return 0;
+  }
+  if (action === "eval") return evaluate(options, ctx);
+  return test(ctx);
+}
+
+/**
+ * `policy eval --input FILE [--explain]`: the Gate's policy stage (built-in scope check and the
+ * template in use, combined deny > ask > allow) on a policy input document.
+ */
+async function evaluate(options: Record<string, unknown>, ctx: CliContext): Promise<number> {
+  if (options.input === undefined) throw new AegisError("usage", "policy eval needs --input FILE (a policy input document, see policies/README.md)");
+  const file = String(options.input);
+  let input: PolicyInput;
+  try {
+    input = JSON.parse(await Bun.file(file).text()) as PolicyInput;
+  } catch (error) {
+    throw new AegisError("bad-input", `${file}: not a JSON policy input: ${(error as Error).message}`, { hint: "`aegisclaw simulate --json -- CMD` prints one under policyInput" });
+  }
+  const template = createApp(ctx.home).config.policy.template;
+  // The same two engines as the Gate's policy stage (src/app.ts policyEngine), kept apart for --explain.
+  const engines = [createBuiltinEngine(), createOpaEngine(template)];
+  const parts = await Promise.all(engines.map(async (engine) => ({ engine: engine.name, decision: await safeDecide(engine.decide.bind(engine), input) })));
+  const decision = combineDecisions(parts.map((part) => part.decision));
+  if (ctx.json) {
+    ctx.stdout(`${JSON.stringify(options.explain === true ? { decision, engines: parts } : decision)}\n`);
+    return 0;
+  }
+  ctx.stdout(`${decision.kind.toUpperCase()} (risk ${decision.risk}, template ${template})\n`);
+  for (const part of options.explain === true ? parts : [{ engine: "combined", decision }]) {
+    if (options.explain === true) ctx.stdout(`${part.engine}: ${part.decision.kind} (risk ${part.decision.risk})\n`);
+    for (const reason of part.decision.reasons) {
+      ctx.stdout(`  - [${reason.rule}] ${reason.message}${reason.scope ? ` (scope ${reason.scope})` : ""}${reason.field ? ` (field ${reason.field})` : ""}\n`);
+    }
+  }
+  return 0;
+}
+
+async function safeDecide(decide: (input: PolicyInput) => Promise<Decision>, input: PolicyInput): Promise<Decision> {
+  try {
+    return await decide(input);
+  } catch (error) {
+    return { kind: "deny", risk: "high", reasons: [{ rule: "policy.error", message: `policy evaluation failed: ${(error as Error).message}` }] };
+  }
+}
+
+/** `policy test`: the real `opa test` over the templates, their tests and the home's own Rego. */
+function test(ctx: CliContext): number {
+  const opa = process.env.AEGISCLAW_OPA ?? Bun.which("opa");
+  if (!opa) {
+    throw new AegisError("unavailable", "the opa CLI is not installed", {
+      hint: "from a checkout: bash scripts/build-opa.sh, then put .tools/bin on PATH or set AEGISCLAW_OPA=/path/to/opa",
+    });
+  }
+  const dir = mkdtempSync(join(tmpdir(), "aegisclaw-policy-test-"));
+  try {
+    for (const [name, text] of Object.entries(TEMPLATE_FILES)) writeFileSync(join(dir, name), text);
+    const userDir = join(ctx.home, "policies");
+    const userFiles = safeList(userDir).filter((name) => name.endsWith(".rego"));
+    const proc = Bun.spawnSync([opa, "test", ...(ctx.json ? ["--format", "json"] : ["-v"]), dir, ...userFiles.map((name) => join(userDir, name))], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    ctx.stdout(proc.stdout.toString());
+    if (proc.stderr.length > 0) ctx.stderr(proc.stderr.toString());
+    return proc.exitCode === 0 ? 0 : 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
