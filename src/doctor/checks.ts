@@ -107,3 +107,15 @@ export function checkLockdown(layout: HomeLayout): Check {
     fix: "`aegisclaw unlock` once the cause is understood",
   };
 }
+
+export async function checkPolicy(config: Config | undefined): Promise<Check> {
+  if (!config) return { id: "policy", status: "fail", message: "not checked: config is unusable", fix: "fix config.yaml first" };
+  const template = config.policy.template;
+  try {
+    const { createOpaEngine } = await import("../policy/opa/index.ts");
+    await createOpaEngine(template).load();
+    return { id: "policy", status: "pass", message: `template ${template} loads (Rego compiled to wasm) with the built-in scope check` };
+  } catch (error) {
+    return { id: "policy", status: "fail", message: `template ${template} does not load: ${(error as Error).message}; every action would be denied`, fix: "reinstall AegisClaw (the template wasm is part of the binary)" };
+  }
+}

@@ -75,10 +75,11 @@ describe("cli basics (compiled binary)", () => {
     await aegis(home, ["init", "--yes"]);
     const healthy = await aegis(home, ["doctor", "--json"]);
     const report = JSON.parse(healthy.stdout) as { ok: boolean; checks: Array<{ id: string; status: string }> };
-    expect(report.checks.map((check) => check.id)).toEqual(["docker", "base-image", "gvisor", "bubblewrap", "home", "config", "audit", "disk", "lockdown"]);
+    expect(report.checks.map((check) => check.id)).toEqual(["docker", "base-image", "gvisor", "bubblewrap", "home", "config", "policy", "audit", "disk", "lockdown"]);
     expect(healthy.exitCode).toBe(report.ok ? 0 : 1);
     expect(report.checks.find((check) => check.id === "docker")?.status).toBe("pass");
     expect(report.checks.find((check) => check.id === "audit")?.status).toBe("pass");
+    expect(report.checks.find((check) => check.id === "policy")?.status).toBe("pass");
     writeFileSync(join(home, "config.yaml"), "version: 1\nbogus: true\n");
     const broken = await aegis(home, ["doctor", "--json"]);
     expect(broken.exitCode).toBe(1);
