@@ -1,6 +1,6 @@
 import { AuditLog } from "./audit/index.ts";
 import { EventBus, Gate, homeLayout, loadConfig, LockdownStore, parseSize, requireInitialisedHome, type Config, type HomeLayout } from "./core/index.ts";
-import { createBuiltinEngine, createCombinedEngine, type PolicyEngine } from "./policy/index.ts";
+import { createBuiltinEngine, createCombinedEngine, loadUserPolicies, type PolicyEngine } from "./policy/index.ts";
 import { createOpaEngine } from "./policy/opa/index.ts";
 import { createDockerRuntime, type SandboxRuntime } from "./sandbox/index.ts";
 import { AegisError } from "./shared/index.ts";
@@ -35,7 +35,7 @@ export function assemble(layout: HomeLayout, config: Config): App {
   const bus = new EventBus();
   const lockdown = new LockdownStore(layout.lockdownFile);
   const runtime = createDockerRuntime({ socketPath: config.sandbox.dockerSocket });
-  const policy = policyEngine(config);
+  const policy = createCombinedEngine(policyEngines(config, layout));
   let audit: Promise<AuditLog> | undefined;
   const openAudit = (): Promise<AuditLog> => {
     audit ??= AuditLog.open(layout.audit, {
@@ -64,7 +64,10 @@ export function assemble(layout: HomeLayout, config: Config): App {
   };
 }
 
-/** The policy stage: the built-in scope check and the configured Rego template, deny > ask > allow. */
-export function policyEngine(config: Config): PolicyEngine {
-  return createCombinedEngine([createBuiltinEngine(), createOpaEngine(config.policy.template)]);
+/**
+ * The policy stage's engines, combined deny > ask > allow: the built-in scope check, the
+ * configured Rego template and the user's own compiled policies (which can only tighten).
+ */
+export function policyEngines(config: Config, layout: HomeLayout): PolicyEngine[] {
+  return [createBuiltinEngine(), createOpaEngine(config.policy.template), ...loadUserPolicies(layout.policies)];
 }

@@ -74,7 +74,7 @@ export async function runCli(rawArgv: string[], version: string): Promise<number
     );
 
   cli
-    .command("policy [action] [...args]", "Policy templates: policy list | show NAME | use NAME | eval --input FILE [--explain] | test")
+    .command("policy [action] [...args]", "Policy: policy list | show NAME | use NAME | eval --input FILE [--explain] | test | build (your own Rego in $AEGISCLAW_HOME/policies)")
     .option("--input <file>", "With eval: a policy input document (JSON)")
     .option("--explain", "With eval: each engine's decision and reasons")
     .action((action: string | undefined, args: string[], options: Options) =>

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
 import { AegisError } from "../shared/index.ts";
-import { writeFileAtomic } from "./atomic-write.ts";
+import { writeFileAtomic } from "../shared/index.ts";
 import { Config, defaultGrants, type PolicyTemplate } from "./config-schema.ts";
 
 export { Config, PolicyTemplate, defaultGrants } from "./config-schema.ts";

@@ -1,6 +1,6 @@
 /** Core: config and home, the Gate, events and lockdown. Front ends import only this. */
 export { RunRequest, requestHash } from "./action.ts";
-export { writeFileAtomic } from "./atomic-write.ts";
+export { writeFileAtomic } from "../shared/index.ts";
 export { Config, PolicyTemplate, defaultGrants, loadConfig, parseConfig, renderDefaultConfig, setPolicyTemplate } from "./config.ts";
 export { EventBus, type AegisEvent, type AegisEventType, type EventEnvelope } from "./events.ts";
 export { Gate, type AuditSink, type GateDeps, type RunIo, type RunOutcome, type Simulation } from "./gate.ts";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { AegisError } from "../shared/index.ts";
-import { writeFileAtomic } from "./atomic-write.ts";
+import { writeFileAtomic } from "../shared/index.ts";
 
 /** The persisted lockdown flag (`state/lockdown.json`). */
 export const LockdownState = z

@@ -1,3 +1,4 @@
-/** Leaf utilities every domain may import: error type and canonical JSON. No dependencies. */
+/** Leaf utilities every domain may import: error type, canonical JSON, atomic file writes. No dependencies. */
 export { AegisError, exitCodeFor, isAegisError, type ErrorCode } from "./errors.ts";
 export { canonicalHash, canonicalJson } from "./canonical-json.ts";
+export { writeFileAtomic } from "./atomic-write.ts";

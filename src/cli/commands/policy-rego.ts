@@ -1,20 +1,21 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createApp } from "../../app.ts";
-import { combineDecisions, createBuiltinEngine, type Decision, type PolicyInput } from "../../policy/index.ts";
-import { createOpaEngine, TEMPLATE_FILES, TEMPLATE_SOURCES } from "../../policy/opa/index.ts";
+import { createApp, policyEngines } from "../../app.ts";
+import { buildUserPolicies, combineDecisions, type Decision, type PolicyInput, type UserPolicyEntry } from "../../policy/index.ts";
+import { TEMPLATE_FILES, TEMPLATE_SOURCES } from "../../policy/opa/index.ts";
 import { AegisError } from "../../shared/index.ts";
 import type { CliContext } from "../context.ts";
 import { templateArg } from "./policy.ts";
 
 /** The `policy` actions that need the Rego templates: show, eval, test. */
-export async function runRegoAction(action: "show" | "eval" | "test", args: string[], options: Record<string, unknown>, ctx: CliContext): Promise<number> {
+export async function runRegoAction(action: "show" | "eval" | "test" | "build", args: string[], options: Record<string, unknown>, ctx: CliContext): Promise<number> {
   if (action === "show") {
     ctx.stdout(TEMPLATE_SOURCES[templateArg(args, "show")]);
     return 0;
   }
   if (action === "eval") return evaluate(options, ctx);
+  if (action === "build") return build(ctx);
   return test(ctx);
 }
 
@@ -31,9 +32,10 @@ async function evaluate(options: Record<string, unknown>, ctx: CliContext): Prom
   } catch (error) {
     throw new AegisError("bad-input", `${file}: not a JSON policy input: ${(error as Error).message}`, { hint: "`aegisclaw simulate --json -- CMD` prints one under policyInput" });
   }
-  const template = createApp(ctx.home).config.policy.template;
-  // The same two engines as the Gate's policy stage (src/app.ts policyEngine), kept apart for --explain.
-  const engines = [createBuiltinEngine(), createOpaEngine(template)];
+  const app = createApp(ctx.home);
+  const template = app.config.policy.template;
+  // The Gate's own engines (src/app.ts), evaluated one by one so --explain can show each.
+  const engines = policyEngines(app.config, app.layout);
   const parts = await Promise.all(engines.map(async (engine) => ({ engine: engine.name, decision: await safeDecide(engine.decide.bind(engine), input) })));
   const decision = combineDecisions(parts.map((part) => part.decision));
   if (ctx.json) {
@@ -58,14 +60,35 @@ async function safeDecide(decide: (input: PolicyInput) => Promise<Decision>, inp
   }
 }
 
+/** `policy build`: compiles the home's own Rego to wasm (all or nothing); they then join every decision. */
+function build(ctx: CliContext): number {
+  const dir = join(ctx.home, "policies");
+  let entries: UserPolicyEntry[];
+  try {
+    entries = buildUserPolicies(dir, findOpa());
+  } catch (error) {
+    if (error instanceof AegisError) throw error;
+    throw new AegisError("bad-input", `policy build failed; nothing was changed: ${(error as Error).message}`);
+  }
+  if (ctx.json) ctx.stdout(`${JSON.stringify({ built: entries })}
+`);
+  else if (entries.length === 0) ctx.stderr(`no *.rego files in ${dir}; nothing to build\n`);
+  else for (const entry of entries) ctx.stderr(`built ${entry.file} -> data.${entry.entrypoint.replaceAll("/", ".")}\n`);
+  return 0;
+}
+
+/** The opa CLI: $AEGISCLAW_OPA or opa on PATH, with how to get it when missing. */
+function findOpa(): string {
+  const opa = process.env.AEGISCLAW_OPA ?? Bun.which("opa");
+  if (opa) return opa;
+  throw new AegisError("unavailable", "the opa CLI is not installed", {
+    hint: "from a checkout: bash scripts/build-opa.sh, then put .tools/bin on PATH or set AEGISCLAW_OPA=/path/to/opa",
+  });
+}
+
 /** `policy test`: the real `opa test` over the templates, their tests and the home's own Rego. */
 function test(ctx: CliContext): number {
-  const opa = process.env.AEGISCLAW_OPA ?? Bun.which("opa");
-  if (!opa) {
-    throw new AegisError("unavailable", "the opa CLI is not installed", {
-      hint: "from a checkout: bash scripts/build-opa.sh, then put .tools/bin on PATH or set AEGISCLAW_OPA=/path/to/opa",
-    });
-  }
+  const opa = findOpa();
   const dir = mkdtempSync(join(tmpdir(), "aegisclaw-policy-test-"));
   try {
     for (const [name, text] of Object.entries(TEMPLATE_FILES)) writeFileSync(join(dir, name), text);

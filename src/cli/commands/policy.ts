@@ -11,7 +11,7 @@ export const TEMPLATE_SUMMARIES: Record<PolicyTemplate, string> = {
   permissive: "allow granted scopes; ask only for critical ones (secrets)",
 };
 
-const ACTIONS = "list | show NAME | use NAME | eval --input FILE | test";
+const ACTIONS = "list | show NAME | use NAME | eval --input FILE | test | build";
 
 /** `policy ACTION`: list, show, use (audited), eval and test the Rego templates. */
 export async function runPolicy(action: string | undefined, args: string[], options: Record<string, unknown>, ctx: CliContext): Promise<number> {
@@ -24,6 +24,7 @@ export async function runPolicy(action: string | undefined, args: string[], opti
     case "show":
     case "eval":
     case "test":
+    case "build":
       return (await import("./policy-rego.ts")).runRegoAction(action, args, options, ctx);
     default:
       throw new AegisError("usage", `unknown policy action "${action}"`, { hint: `use: aegisclaw policy [${ACTIONS}]` });

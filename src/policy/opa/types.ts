@@ -1,28 +1,14 @@
-import type { Decision } from "../engine.ts";
+import type { Decision, GrantedScope, RequestedScope } from "../engine.ts";
 import type { Risk } from "../scopes.ts";
 
 /** The built-in Rego templates, each compiled to wasm and embedded in the binary. */
 export type OpaTemplate = "strict" | "standard" | "permissive";
 
-/** One requested scope, with the TS matcher's verdict on whether a grant covers it. */
-export interface OpaRequestedScope {
-  /** The scope as written, e.g. `shell.exec:echo`. */
-  scope: string;
-  /** One of the five scope kinds; typed loosely because the policy validates it. */
-  kind: string;
-  target?: string;
-  risk: Risk;
-  granted: boolean;
-  /** The grant that covers it (its `scope` text); required when `granted` is true. */
-  grantedBy?: string;
-}
+/** One requested scope with the TS matcher's verdict; the same shape as the policy port's. */
+export type OpaRequestedScope = RequestedScope;
 
-/** One granted scope. */
-export interface OpaGrant {
-  scope: string;
-  kind: string;
-  risk: Risk;
-}
+/** One granted scope; the same shape as the policy port's. */
+export type OpaGrant = GrantedScope;
 
 /** A guardrail signal, e.g. `{kind: "prompt-injection", severity: "high"}`. */
 export interface GuardrailSignal {
