@@ -1,5 +1,5 @@
-import { AuditLog } from "./audit/index.ts";
-import { EventBus, Gate, homeLayout, loadConfig, LockdownStore, parseSize, requireInitialisedHome, type Config, type HomeLayout } from "./core/index.ts";
+import { AuditLog, recentEntries } from "./audit/index.ts";
+import { EventBus, Gate, historyFrom, homeLayout, loadConfig, LockdownStore, parseSize, requireInitialisedHome, type Config, type HomeLayout } from "./core/index.ts";
 import { createBuiltinEngine, createCombinedEngine, loadUserPolicies, type PolicyEngine } from "./policy/index.ts";
 import { createOpaEngine } from "./policy/opa/index.ts";
 import { createDockerRuntime, type SandboxRuntime } from "./sandbox/index.ts";
@@ -36,6 +36,7 @@ export function assemble(layout: HomeLayout, config: Config): App {
   const lockdown = new LockdownStore(layout.lockdownFile);
   const runtime = createDockerRuntime({ socketPath: config.sandbox.dockerSocket });
   const policy = createCombinedEngine(policyEngines(config, layout));
+  const history = (actor: { name: string; source: string }) => historyFrom(recentEntries(layout.audit), actor);
   let audit: Promise<AuditLog> | undefined;
   const openAudit = (): Promise<AuditLog> => {
     audit ??= AuditLog.open(layout.audit, {
@@ -52,11 +53,11 @@ export function assemble(layout: HomeLayout, config: Config): App {
     runtime,
     openAudit,
     async gate() {
-      return new Gate({ config, audit: await openAudit(), runtime, lockdown, bus, policy });
+      return new Gate({ config, audit: await openAudit(), runtime, lockdown, bus, policy, history });
     },
     simulator() {
       const audit = { append: () => Promise.reject(new AegisError("internal", "simulate must never write the audit log")) };
-      return new Gate({ config, audit, runtime, lockdown, bus, policy });
+      return new Gate({ config, audit, runtime, lockdown, bus, policy, history });
     },
     async close() {
       if (audit) await (await audit).close();

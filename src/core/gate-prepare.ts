@@ -1,9 +1,33 @@
-import { parseEnforceableScopes, parseRequestedScope, scopeCovers, type PolicyInput, type Scope } from "../policy/index.ts";
+import type { AuditEntry } from "../audit/index.ts";
+import { parseEnforceableScopes, parseRequestedScope, scopeCovers, type PolicyHistory, type PolicyInput, type Scope } from "../policy/index.ts";
 import type { SandboxLimits, SandboxSpec } from "../sandbox/index.ts";
 import { AegisError } from "../shared/index.ts";
 import { requestHash, RunRequest, type NormalizedRunRequest } from "./action.ts";
 import type { Config } from "./config.ts";
 import { parseDuration, parseSize } from "./units.ts";
+
+/** Supplies the policy input's history for an actor. */
+export type HistorySource = (actor: { name: string; source: string }) => PolicyHistory;
+
+/** For callers without an audit log to look at (tests, tools): no recorded history. */
+export const NO_HISTORY: HistorySource = () => ({ windowSeconds: HISTORY_WINDOW_SECONDS, recentDecisions: 0, recentDenies: 0 });
+
+/** The history window: long enough to see a burst of attempts, short enough to forgive. */
+export const HISTORY_WINDOW_SECONDS = 600;
+
+/** Counts an actor's decisions and denials within the window, from recent audit entries. */
+export function historyFrom(entries: readonly AuditEntry[], actor: { name: string; source: string }, now = Date.now()): PolicyHistory {
+  const since = now - HISTORY_WINDOW_SECONDS * 1000;
+  let recentDecisions = 0;
+  let recentDenies = 0;
+  for (const entry of entries) {
+    if (entry.type !== "decision" || entry.actor.name !== actor.name || entry.actor.source !== actor.source) continue;
+    if (Date.parse(entry.time) < since) continue;
+    recentDecisions++;
+    if (entry.decision?.kind === "deny") recentDenies++;
+  }
+  return { windowSeconds: HISTORY_WINDOW_SECONDS, recentDecisions, recentDenies };
+}
 
 /** A validated request with everything the later stages need, computed once. */
 export interface PreparedRun {
@@ -17,7 +41,7 @@ export interface PreparedRun {
 }
 
 /** The validate stage: schema, scopes, defaults from config, canonical hash, policy input. */
-export function prepareRun(input: RunRequest, config: Config, runtime: string, lockdown: boolean): PreparedRun {
+export function prepareRun(input: RunRequest, config: Config, runtime: string, lockdown: boolean, history: HistorySource): PreparedRun {
   const request = validate(input);
   const granted = parseEnforceableScopes([...config.policy.grants, ...request.grants]);
   const image = request.image ?? config.sandbox.image;
@@ -39,6 +63,7 @@ export function prepareRun(input: RunRequest, config: Config, runtime: string, l
     skill: null,
     lockdown,
     guardrails: [],
+    history: history(request.actor),
   };
   const spec: SandboxSpec = {
     runId,

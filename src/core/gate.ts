@@ -5,7 +5,7 @@ import { AegisError } from "../shared/index.ts";
 import type { RunRequest } from "./action.ts";
 import type { Config } from "./config.ts";
 import type { EventBus } from "./events.ts";
-import { prepareRun, type PreparedRun } from "./gate-prepare.ts";
+import { NO_HISTORY, prepareRun, type HistorySource, type PreparedRun } from "./gate-prepare.ts";
 import { LockdownWatch } from "./lockdown-watch.ts";
 import type { LockdownStore } from "./lockdown.ts";
 
@@ -20,6 +20,8 @@ export interface GateDeps {
   lockdown: LockdownStore;
   bus: EventBus;
   policy?: PolicyEngine;
+  /** The actor's recent decisions for the policy input (default: none recorded). */
+  history?: HistorySource;
 }
 
 /** Where a run's (already redacted) output goes, plus an optional cancel signal. */
@@ -72,7 +74,7 @@ export class Gate {
   /** The same stages as `run` up to the sandbox profile; executes and records nothing. */
   async simulate(input: RunRequest): Promise<Simulation> {
     const lock = this.deps.lockdown.read();
-    const prepared = prepareRun(input, this.deps.config, this.deps.runtime.name, lock.active);
+    const prepared = prepareRun(input, this.deps.config, this.deps.runtime.name, lock.active, this.deps.history ?? NO_HISTORY);
     const decision = await this.evaluate(prepared.policyInput);
     const sandbox = describeProfile(prepared.spec, this.deps.runtime.name);
     const outcome = lock.active ? "lockdown" : decision.kind === "allow" ? "run" : "deny";
@@ -83,7 +85,7 @@ export class Gate {
   async run(input: RunRequest, io: RunIo): Promise<RunOutcome> {
     const { audit, lockdown, bus } = this.deps;
     const lock = lockdown.read();
-    const prepared = prepareRun(input, this.deps.config, this.deps.runtime.name, lock.active);
+    const prepared = prepareRun(input, this.deps.config, this.deps.runtime.name, lock.active, this.deps.history ?? NO_HISTORY);
     const { request, runId, hash } = prepared;
     const decision: Decision = lock.active
       ? { kind: "deny", risk: "high", reasons: [{ rule: "lockdown", message: `lockdown is active${lock.reason ? `: ${lock.reason}` : ""}` }] }

@@ -49,6 +49,15 @@ export interface PolicyInput {
   lockdown: boolean;
   /** Prompt-injection / secret-leak signals (the guardrails stage is not built yet: empty). */
   guardrails: Array<{ kind: string; severity: Risk }>;
+  /** What this actor did recently, from the audit log (policies may rate-limit on it). */
+  history: PolicyHistory;
+}
+
+/** Counts of this actor's recent decisions, over the last `windowSeconds`. */
+export interface PolicyHistory {
+  windowSeconds: number;
+  recentDecisions: number;
+  recentDenies: number;
 }
 
 /** The policy stage's port: the built-in scope check and the OPA/Rego (wasm) templates. */

@@ -54,3 +54,11 @@ test("simulate: under strict the decision is ask, and the outcome says no approv
   expect(result.stdout).toContain("approval:  REQUIRED");
   expect(result.stdout).toContain("no approver is available yet");
 });
+
+test("simulate: the policy input carries the actor's recent history from the audit log", async () => {
+  const home = await initHome();
+  await aegis(home, ["run", "--", "true"]);
+  await aegis(home, ["run", "--", "true"]);
+  const simulation = JSON.parse((await aegis(home, ["simulate", "--json", "--", "true"])).stdout);
+  expect(simulation.policyInput.history).toMatchObject({ windowSeconds: 600, recentDecisions: 2, recentDenies: 0 });
+});

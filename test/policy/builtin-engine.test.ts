@@ -13,6 +13,7 @@ function input(requested: Array<{ scope: string; granted: boolean }>, lockdown =
     skill: null,
     lockdown,
     guardrails: [],
+    history: { windowSeconds: 600, recentDecisions: 0, recentDenies: 0 },
   };
 }
 
