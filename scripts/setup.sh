@@ -26,6 +26,8 @@ bash scripts/npm-deps.sh
 # and the differential tests; Go also runs the independent RFC 9162 proof verifier.
 bash scripts/build-opa.sh
 bash scripts/start-docker.sh
+# gVisor (runsc) registered with Docker; its tests and `--runtime gvisor` need it.
+bash scripts/setup-gvisor.sh
 bash scripts/build-base-image.sh
 bash scripts/build.sh
 echo "setup: done (bun $(node_modules/.bin/bun --version), $(docker version --format 'docker engine {{.Server.Version}}' 2>/dev/null))" >&2

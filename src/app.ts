@@ -2,7 +2,7 @@ import { AuditLog, recentEntries } from "./audit/index.ts";
 import { EventBus, Gate, historyFrom, homeLayout, loadConfig, LockdownStore, parseSize, requireInitialisedHome, type Config, type HomeLayout } from "./core/index.ts";
 import { createBuiltinEngine, createCombinedEngine, loadUserPolicies, type PolicyEngine } from "./policy/index.ts";
 import { createOpaEngine } from "./policy/opa/index.ts";
-import { createDockerRuntime, type SandboxRuntime } from "./sandbox/index.ts";
+import { createSandboxRuntime, type SandboxRuntime, type SandboxRuntimeName } from "./sandbox/index.ts";
 import { AegisError } from "./shared/index.ts";
 
 /** The composition root: real implementations wired for one home. No module-level singletons. */
@@ -11,7 +11,10 @@ export interface App {
   config: Config;
   bus: EventBus;
   lockdown: LockdownStore;
+  /** The configured runtime (`sandbox.runtime`); lockdown's killAll through it reaches every runtime's sandboxes. */
   runtime: SandboxRuntime;
+  /** Every runtime a run may ask for by name, each self-tested before its first run. */
+  runtimes: Readonly<Record<SandboxRuntimeName, SandboxRuntime>>;
   /** Opens the audit log once (lazily: it takes the signing key and a file lock per append). */
   openAudit(): Promise<AuditLog>;
   /** The Gate, with the audit log opened. */
@@ -34,7 +37,11 @@ export function createApp(home: string, options: { config?: Config } = {}): App 
 export function assemble(layout: HomeLayout, config: Config): App {
   const bus = new EventBus();
   const lockdown = new LockdownStore(layout.lockdownFile);
-  const runtime = createDockerRuntime({ socketPath: config.sandbox.dockerSocket });
+  // Both runtimes talk to the same engine and label their containers alike, so killAll through
+  // either one stops the sandboxes of both.
+  const runtimeOptions = { socketPath: config.sandbox.dockerSocket, stateDir: layout.state, selfTestImage: config.sandbox.image };
+  const runtimes = { docker: createSandboxRuntime("docker", runtimeOptions), gvisor: createSandboxRuntime("gvisor", runtimeOptions) };
+  const runtime = runtimes[config.sandbox.runtime];
   const policy = createCombinedEngine(policyEngines(config, layout));
   const history = (actor: { name: string; source: string }) => historyFrom(recentEntries(layout.audit), actor);
   let audit: Promise<AuditLog> | undefined;
@@ -51,13 +58,14 @@ export function assemble(layout: HomeLayout, config: Config): App {
     bus,
     lockdown,
     runtime,
+    runtimes,
     openAudit,
     async gate() {
-      return new Gate({ config, audit: await openAudit(), runtime, lockdown, bus, policy, history });
+      return new Gate({ config, home: layout.root, audit: await openAudit(), runtime, runtimes, lockdown, bus, policy, history });
     },
     simulator() {
       const audit = { append: () => Promise.reject(new AegisError("internal", "simulate must never write the audit log")) };
-      return new Gate({ config, audit, runtime, lockdown, bus, policy, history });
+      return new Gate({ config, home: layout.root, audit, runtime, runtimes, lockdown, bus, policy, history });
     },
     async close() {
       if (audit) await (await audit).close();

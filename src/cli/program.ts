@@ -48,6 +48,7 @@ export async function runCli(rawArgv: string[], version: string): Promise<number
     .option("--scope <scope>", "Grant a scope to this run (repeatable), e.g. shell.exec or shell.exec:echo")
     .option("--image <image>", "Sandbox image (default from config: aegisclaw/base:busybox)")
     .option("--timeout <duration>", "Kill the run after this long, e.g. 30s, 5m (exit 124)")
+    .option("--runtime <name>", "Sandbox runtime: docker | gvisor (default from config; no fallback when unavailable)")
     .action((positional: string[], options: Options) => handle(async (c) => (await import("./commands/run.ts")).runRun(positional, options, c))());
 
   cli
@@ -55,6 +56,7 @@ export async function runCli(rawArgv: string[], version: string): Promise<number
     .option("--scope <scope>", "Grant a scope (repeatable), as for run")
     .option("--image <image>", "Sandbox image")
     .option("--timeout <duration>", "Wall-clock limit")
+    .option("--runtime <name>", "Sandbox runtime: docker | gvisor")
     .action((positional: string[], options: Options) => handle(async (c) => (await import("./commands/simulate.ts")).runSimulate(positional, options, c))());
 
   cli

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SANDBOX_RUNTIMES } from "../sandbox/index.ts";
 import { parseDuration, parseSize } from "./units.ts";
 
 /** Policy templates; the OPA-backed templates arrive with the policy engine (issue 5). */
@@ -38,7 +39,12 @@ export const Config = z
       .default({ template: "standard", grants: [] }),
     sandbox: z
       .object({
-        runtime: z.literal("docker").default("docker").describe("Sandbox runtime (docker; gvisor and bwrap come later)."),
+        runtime: z
+          .enum(SANDBOX_RUNTIMES)
+          .default("docker")
+          .describe(
+            "Sandbox runtime: docker (runc) or gvisor (runsc, a user-space kernel; register it with scripts/setup-gvisor.sh). --runtime overrides it per run. An unavailable runtime refuses runs; there is no fallback.",
+          ),
         image: z.string().min(1).default("aegisclaw/base:busybox").describe("Default sandbox image."),
         timeout: Duration.default("5m").describe("Wall-clock limit of one run; exceeded runs are killed (exit 124)."),
         dockerSocket: z.string().default("/var/run/docker.sock").describe("Docker engine socket."),

@@ -1,6 +1,6 @@
 import type { AuditEntry } from "../audit/index.ts";
-import { parseEnforceableScopes, parseRequestedScope, scopeCovers, type PolicyHistory, type PolicyInput, type Scope } from "../policy/index.ts";
-import type { SandboxLimits, SandboxSpec } from "../sandbox/index.ts";
+import { parseEnforceableScopes, parseRequestedScope, scopeCovers, scopeCoversResolved, type PolicyHistory, type PolicyInput, type RequestedScope, type Scope } from "../policy/index.ts";
+import { compileMounts, type SandboxLimits, type SandboxMount, type SandboxSpec } from "../sandbox/index.ts";
 import { AegisError } from "../shared/index.ts";
 import { requestHash, RunRequest, type NormalizedRunRequest } from "./action.ts";
 import type { Config } from "./config.ts";
@@ -40,25 +40,33 @@ export interface PreparedRun {
   summary: Record<string, unknown>;
 }
 
-/** The validate stage: schema, scopes, defaults from config, canonical hash, policy input. */
-export function prepareRun(input: RunRequest, config: Config, runtime: string, lockdown: boolean, history: HistorySource): PreparedRun {
+/**
+ * The validate stage: schema, scopes, mounts, defaults from config, canonical hash, policy input.
+ * A files.* scope given on the request is both requested (the run needs that mount) and granted
+ * by the caller; config grants only grant. Mounts are compiled here, before any decision, so a
+ * forbidden or missing path is bad input (exit 65) and nothing is recorded. `home` is
+ * `$AEGISCLAW_HOME`, which is never mountable.
+ */
+export function prepareRun(input: RunRequest, config: Config, runtime: string, lockdown: boolean, history: HistorySource, home: string): PreparedRun {
   const request = validate(input);
   const granted = parseEnforceableScopes([...config.policy.grants, ...request.grants]);
   const image = request.image ?? config.sandbox.image;
   const timeoutMs = request.timeoutMs ?? parseDuration(config.sandbox.timeout) ?? 300_000;
-  const hash = requestHash({ ...request, image, runtime, timeoutMs });
+  const files = unique(request.grants.map((text) => parseRequestedScope(text)).filter((scope) => scope.kind === "files.read" || scope.kind === "files.write"));
+  const mounts = compileMounts(
+    files.map((scope) => ({ scope: scope.text, path: scope.path ?? scope.text, written: scope.written ?? scope.path ?? scope.text, readOnly: scope.kind === "files.read" })),
+    { home, dockerSocket: config.sandbox.dockerSocket },
+  );
+  const hash = requestHash({ ...request, image, runtime, timeoutMs, ...(mounts.length > 0 ? { mounts } : {}) });
   const runId = newRunId();
-  const requested = [programScope(request.argv[0] ?? "")];
+  const requested = [programScope(request.argv[0] ?? ""), ...files];
   const policyInput: PolicyInput = {
     action: "run",
     actor: request.actor,
     argv: request.argv,
     image,
     runtime,
-    requested: requested.map((scope) => {
-      const grant = granted.find((candidate) => scopeCovers(candidate, scope));
-      return { scope: scope.text, kind: scope.kind, ...(scope.target ? { target: scope.target } : {}), risk: scope.risk, granted: grant !== undefined, ...(grant ? { grantedBy: grant.text } : {}) };
-    }),
+    requested: requested.map((scope) => coverage(scope, granted)),
     granted: granted.map((scope) => ({ scope: scope.text, kind: scope.kind, risk: scope.risk })),
     skill: null,
     lockdown,
@@ -71,10 +79,43 @@ export function prepareRun(input: RunRequest, config: Config, runtime: string, l
     argv: request.argv,
     timeoutMs,
     limits: limitsFrom(config),
+    mounts,
     labels: { "io.aegisclaw.actor": request.actor.name },
   };
-  const summary = { argv: request.argv, image, runtime, timeoutMs, granted: granted.map((s) => s.text), requested: requested.map((s) => s.text) };
+  const summary = {
+    argv: request.argv,
+    image,
+    runtime,
+    timeoutMs,
+    granted: granted.map((s) => s.text),
+    requested: requested.map((s) => s.text),
+    ...(mounts.length > 0 ? { mounts: mounts.map(describeMount) } : {}),
+  };
   return { request, runId, hash, spec, policyInput, summary };
+}
+
+/**
+ * Matches one requested scope against every grant with symlink resolution. When a grant covers
+ * it as written but not once resolved, that reason is kept: it is what explains the denial.
+ */
+function coverage(scope: Scope, granted: readonly Scope[]): RequestedScope {
+  const base = { scope: scope.text, kind: scope.kind, ...(scope.target ? { target: scope.target } : {}), risk: scope.risk };
+  let reason: string | undefined;
+  for (const grant of granted) {
+    const result = scopeCoversResolved(grant, scope);
+    if (result.covered) return { ...base, granted: true, grantedBy: grant.text };
+    if (scopeCovers(grant, scope)) reason ??= result.reason;
+  }
+  return { ...base, granted: false, ...(reason ? { reason } : {}) };
+}
+
+/** How the audit entry records a mount: where it really leads, and whether it is writable. */
+function describeMount(mount: SandboxMount): { source: string; target: string; mode: "ro" | "rw" } {
+  return { source: mount.source, target: mount.target, mode: mount.readOnly ? "ro" : "rw" };
+}
+
+function unique(scopes: Scope[]): Scope[] {
+  return scopes.filter((scope, index) => scopes.findIndex((other) => other.text === scope.text) === index);
 }
 
 /** `shell.exec:<program>`; a program no grant grammar can name is covered only by a bare `shell.exec`. */

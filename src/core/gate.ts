@@ -1,6 +1,6 @@
 import type { AuditLog, AuditRecord } from "../audit/index.ts";
 import { createBuiltinEngine, type Decision, type PolicyEngine, type PolicyInput } from "../policy/index.ts";
-import { describeProfile, type SandboxProfile, type SandboxResult, type SandboxRuntime } from "../sandbox/index.ts";
+import { describeProfile, isSandboxRuntimeName, OCI_RUNTIMES, type SandboxProfile, type SandboxResult, type SandboxRuntime } from "../sandbox/index.ts";
 import { AegisError } from "../shared/index.ts";
 import type { RunRequest } from "./action.ts";
 import type { Config } from "./config.ts";
@@ -15,8 +15,15 @@ export type AuditSink = Pick<AuditLog, "append">;
 /** What the Gate needs; the composition root (src/app.ts) passes real implementations. */
 export interface GateDeps {
   config: Config;
+  /** `$AEGISCLAW_HOME`: never mountable into a sandbox (it holds the audit signing key). */
+  home: string;
   audit: AuditSink;
   runtime: SandboxRuntime;
+  /**
+   * Runtimes a request may pick by name (`runtime` field, else `sandbox.runtime`). Without
+   * it only `runtime` serves, and only requests for its own name.
+   */
+  runtimes?: Readonly<Partial<Record<string, SandboxRuntime>>>;
   lockdown: LockdownStore;
   bus: EventBus;
   policy?: PolicyEngine;
@@ -74,9 +81,10 @@ export class Gate {
   /** The same stages as `run` up to the sandbox profile; executes and records nothing. */
   async simulate(input: RunRequest): Promise<Simulation> {
     const lock = this.deps.lockdown.read();
-    const prepared = prepareRun(input, this.deps.config, this.deps.runtime.name, lock.active, this.deps.history ?? NO_HISTORY);
+    const runtime = this.runtimeName(input);
+    const prepared = prepareRun(input, this.deps.config, runtime, lock.active, this.deps.history ?? NO_HISTORY, this.deps.home);
     const decision = await this.evaluate(prepared.policyInput);
-    const sandbox = describeProfile(prepared.spec, this.deps.runtime.name);
+    const sandbox = describeProfile(prepared.spec, runtime, isSandboxRuntimeName(runtime) ? OCI_RUNTIMES[runtime] : undefined);
     const outcome = lock.active ? "lockdown" : decision.kind === "allow" ? "run" : "deny";
     return { requestHash: prepared.hash, decision, approvalRequired: decision.kind === "ask", outcome, policyInput: prepared.policyInput, sandbox };
   }
@@ -85,7 +93,8 @@ export class Gate {
   async run(input: RunRequest, io: RunIo): Promise<RunOutcome> {
     const { audit, lockdown, bus } = this.deps;
     const lock = lockdown.read();
-    const prepared = prepareRun(input, this.deps.config, this.deps.runtime.name, lock.active, this.deps.history ?? NO_HISTORY);
+    const runtimeName = this.runtimeName(input);
+    const prepared = prepareRun(input, this.deps.config, runtimeName, lock.active, this.deps.history ?? NO_HISTORY, this.deps.home);
     const { request, runId, hash } = prepared;
     const decision: Decision = lock.active
       ? { kind: "deny", risk: "high", reasons: [{ rule: "lockdown", message: `lockdown is active${lock.reason ? `: ${lock.reason}` : ""}` }] }
@@ -104,7 +113,7 @@ export class Gate {
     }
     if (decision.kind !== "allow") throw denialError(request.argv, decision);
 
-    const executed = await this.execute(prepared, io);
+    const executed = await this.execute(prepared, runtimeName, io);
     const { killedBy } = executed;
     const resultEntry = await audit.append({
       type: "result",
@@ -147,9 +156,21 @@ export class Gate {
     }
   }
 
+  /** The runtime a request asks for; it is part of the request hash and the audit summary. */
+  private runtimeName(input: RunRequest): string {
+    return input.runtime ?? this.deps.config.sandbox.runtime;
+  }
+
+  /** The requested runtime, never a substitute: a missing one refuses the run (exit 69). */
+  private runtimeFor(name: string): SandboxRuntime {
+    const runtime = this.deps.runtimes?.[name] ?? (this.deps.runtime.name === name ? this.deps.runtime : undefined);
+    if (!runtime) throw new AegisError("unavailable", `sandbox runtime ${name} is not available in this AegisClaw process`, { hint: "use --runtime docker, or configure the runtime (aegisclaw doctor)" });
+    return runtime;
+  }
+
   /** Runs the sandbox while watching the lockdown flag, so a lockdown from any process stops it. */
-  private async execute(prepared: PreparedRun, io: RunIo): Promise<Executed> {
-    const { runtime, lockdown, bus } = this.deps;
+  private async execute(prepared: PreparedRun, runtimeName: string, io: RunIo): Promise<Executed> {
+    const { lockdown, bus } = this.deps;
     const { runId, spec } = prepared;
     const cancel = new AbortController();
     const watch = new LockdownWatch(lockdown, () => cancel.abort("lockdown"));
@@ -163,6 +184,7 @@ export class Gate {
     const started = performance.now();
     try {
       if (lockdown.isActive()) throw new AegisError("lockdown", "run refused: lockdown became active before the sandbox started");
+      const runtime = this.runtimeFor(runtimeName);
       watch.start();
       bus.publish("run.started", { runId, argv: spec.argv, image: spec.image, runtime: runtime.name });
       const result = await runtime.run(spec, { stdout: forward("stdout"), stderr: forward("stderr"), signal: cancel.signal });

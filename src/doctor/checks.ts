@@ -2,7 +2,7 @@ import { statfsSync, statSync } from "node:fs";
 import { verifyLog } from "../audit/index.ts";
 import { exists, loadConfig, LockdownStore, type Config, type HomeLayout } from "../core/index.ts";
 import type { SandboxRuntime } from "../sandbox/index.ts";
-import { dockerRuntimes } from "./engine-info.ts";
+import { dockerRuntimeRegistrations, type RuntimeRegistration } from "./engine-info.ts";
 
 /** One line of the doctor report. */
 export interface Check {
@@ -53,16 +53,42 @@ export async function checkBaseImage(runtime: SandboxRuntime, image: string): Pr
   }
 }
 
-export async function checkGvisor(socketPath: string): Promise<Check> {
-  const runtimes = await dockerRuntimes(socketPath);
-  if (runtimes === undefined) return { id: "gvisor", status: "warn", message: "cannot ask Docker for its runtimes", fix: "start Docker first" };
-  if (runtimes.includes("runsc")) return { id: "gvisor", status: "pass", message: `runsc registered (runtimes: ${runtimes.join(", ")})` };
-  return {
-    id: "gvisor",
-    status: "warn",
-    message: `gVisor (runsc) is not registered with Docker (runtimes: ${runtimes.join(", ")}); optional, not used by this version`,
-    fix: "apt-get install runsc and add it to /etc/docker/daemon.json runtimes",
-  };
+const GVISOR_FIX = "bash scripts/setup-gvisor.sh (as root): installs runsc and registers it with --network=none --oci-seccomp";
+
+/**
+ * gVisor is usable only when runsc is registered with both runtimeArgs: without
+ * --oci-seccomp runsc silently ignores the seccomp profile (a fail, whatever the config says),
+ * without --network=none every start fails on this kind of host. A missing runsc is only a
+ * warning unless config selects gvisor, because then every run is refused.
+ */
+export async function checkGvisor(socketPath: string, configured: string): Promise<Check> {
+  const registrations = await dockerRuntimeRegistrations(socketPath);
+  if (registrations === undefined) return { id: "gvisor", status: "warn", message: "cannot ask Docker for its runtimes", fix: "start Docker first" };
+  return judgeGvisor(registrations, configured);
+}
+
+/** The gvisor check's verdict on the engine's registered runtimes (see checkGvisor). */
+export function judgeGvisor(registrations: Record<string, RuntimeRegistration>, configured: string): Check {
+  const runsc = registrations.runsc;
+  const selected = configured === "gvisor";
+  if (!runsc) {
+    const names = Object.keys(registrations).join(", ");
+    const message = `gVisor (runsc) is not registered with Docker (runtimes: ${names})${selected ? "; sandbox.runtime is gvisor, so every run is refused" : "; optional (sandbox.runtime gvisor or --runtime gvisor)"}`;
+    return { id: "gvisor", status: selected ? "fail" : "warn", message, fix: GVISOR_FIX };
+  }
+  const args = runsc.runtimeArgs;
+  if (!args.includes("--oci-seccomp")) {
+    return {
+      id: "gvisor",
+      status: "fail",
+      message: `runsc is registered without --oci-seccomp (args: ${args.join(" ") || "none"}): it silently ignores the seccomp profile, so gVisor runs are refused by the self-test`,
+      fix: GVISOR_FIX,
+    };
+  }
+  if (!args.includes("--network=none")) {
+    return { id: "gvisor", status: selected ? "fail" : "warn", message: `runsc is registered without --network=none (args: ${args.join(" ")}): gVisor sandboxes cannot start on this host`, fix: GVISOR_FIX };
+  }
+  return { id: "gvisor", status: "pass", message: `runsc registered with --network=none --oci-seccomp (${runsc.path || "runsc"})` };
 }
 
 export function checkBubblewrap(): Check {

@@ -18,7 +18,7 @@ export async function runDoctorChecks(home: string): Promise<Check[]> {
     docker.status === "pass"
       ? checkBaseImage(runtime, effective.sandbox.image)
       : Promise.resolve<Check>({ id: "base-image", status: "fail", message: "not checked: Docker is unreachable", fix: "start Docker first" }),
-    checkGvisor(effective.sandbox.dockerSocket),
+    checkGvisor(effective.sandbox.dockerSocket, effective.sandbox.runtime),
     checkAudit(layout),
     checkPolicy(config),
   ]);

@@ -21,7 +21,7 @@ export function createBuiltinEngine(): PolicyEngine {
         } else {
           missing.push({
             rule: "builtin.scope-missing",
-            message: `scope ${requested.scope} is not granted (grant it with --scope ${requested.scope})`,
+            message: `scope ${requested.scope} is not granted${requested.reason ? `: ${requested.reason}` : ""} (grant it with --scope ${requested.scope})`,
             scope: requested.scope,
           });
         }

@@ -23,6 +23,8 @@ export interface RequestedScope {
   risk: Risk;
   granted: boolean;
   grantedBy?: string;
+  /** Why a grant that matches as written does not cover it after resolving symlinks (file scopes). */
+  reason?: string;
 }
 
 /** A scope granted to the action (config, CLI --scope, manifest). */

@@ -45,7 +45,7 @@ export function resolveScopePath(scope: Scope): ResolvedPath {
   const written = scope.written ?? scope.target ?? "";
   const path = normalizeAbsolutePath(written);
   try {
-    return { path, resolved: realpathSync(written), exists: true };
+    return { path, resolved: realpathSync.native(written), exists: true };
   } catch (error) {
     if (!isMissing(error)) throw error;
   }

@@ -6,11 +6,14 @@ import type { DockerRuntimeOptions } from "./docker/docker-runtime.ts";
 import type { RunningSandbox, RuntimeStatus, SandboxIo, SandboxResult, SandboxRuntime, SandboxSpec } from "./types.ts";
 
 export type { DockerRuntimeOptions } from "./docker/docker-runtime.ts";
-export type { RunningSandbox, RuntimeStatus, SandboxIo, SandboxLimits, SandboxResult, SandboxRuntime, SandboxSpec } from "./types.ts";
+export type { RunningSandbox, RuntimeStatus, SandboxIo, SandboxLimits, SandboxMount, SandboxResult, SandboxRuntime, SandboxSpec } from "./types.ts";
 export { LABEL_MANAGED, LABEL_PID, LABEL_RUN } from "./types.ts";
 export { SECCOMP_DENIED_SYSCALLS, SECCOMP_DENY_ERRNO, SECCOMP_PROFILE } from "./docker/seccomp-profile.ts";
 export { DEFAULT_LIMITS } from "./limits.ts";
 export { describeProfile, type SandboxProfile } from "./profile.ts";
+export { createSandboxRuntime, isSandboxRuntimeName, OCI_RUNTIMES, SANDBOX_RUNTIMES, type SandboxRuntimeName, type SandboxRuntimeOptions } from "./runtime-select.ts";
+export { SELF_TEST_TTL_MS, type SelfTestEntry, type SelfTestKey } from "./self-test-cache.ts";
+export { compileMounts, forbiddenMountReason, verifyMountSources, type MountGuard, type MountRequest } from "./mounts.ts";
 
 /**
  * The hardened Docker (runc) runtime. Methods load the Docker client on first use; the

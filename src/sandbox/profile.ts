@@ -11,7 +11,8 @@ export interface SandboxProfile {
   user: string;
   rootFilesystem: "read-only";
   network: string;
-  mounts: Array<{ target: string; type: string; options: string }>;
+  /** tmpfs /tmp plus each granted bind mount (`options` is `ro` or `rw`; `source` the host path). */
+  mounts: Array<{ target: string; type: string; options: string; source?: string }>;
   secrets: string[];
   capabilities: string;
   noNewPrivileges: boolean;
@@ -35,7 +36,10 @@ export function describeProfile(spec: SandboxSpec, runtime = "docker", ociRuntim
     user: options.User ?? SANDBOX_USER,
     rootFilesystem: "read-only",
     network: host.NetworkMode ?? "none",
-    mounts: tmpfs.map(([target, mountOptions]) => ({ target, type: "tmpfs", options: mountOptions })),
+    mounts: [
+      ...tmpfs.map(([target, mountOptions]) => ({ target, type: "tmpfs", options: mountOptions })),
+      ...(host.Mounts ?? []).map((mount) => ({ target: mount.Target, type: mount.Type, options: mount.ReadOnly ? "ro" : "rw", source: mount.Source })),
+    ],
     secrets: [],
     capabilities: (host.CapDrop ?? []).includes("ALL") && (host.CapAdd ?? []).length === 0 ? "none (all dropped)" : "SOME",
     noNewPrivileges: (host.SecurityOpt ?? []).includes("no-new-privileges"),

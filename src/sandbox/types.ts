@@ -14,6 +14,18 @@ export interface SandboxLimits {
   outputBytes: number;
 }
 
+/**
+ * A host path bind-mounted into the sandbox (from a files.read / files.write grant). Built by
+ * compileMounts; the runtime re-checks it just before creating the container.
+ */
+export interface SandboxMount {
+  /** Canonical host path (symlinks resolved) at decision time. */
+  source: string;
+  /** The absolute path as granted; the same path inside the sandbox, and re-resolved on the host before create. */
+  target: string;
+  readOnly: boolean;
+}
+
 /** What to run. `argv` is visible to anyone who can inspect the container: never put secrets in it. */
 export interface SandboxSpec {
   /** Identifier of the run, recorded as the `io.aegisclaw.run` label. */
@@ -25,6 +37,8 @@ export interface SandboxSpec {
   /** Wall-clock limit; the container is killed when it passes (exit code 124). */
   timeoutMs: number;
   limits: SandboxLimits;
+  /** Host paths to bind-mount; absent or empty means none (the default: no host path is visible). */
+  mounts?: SandboxMount[];
   /** Extra labels; the `io.aegisclaw.*` management labels cannot be overridden. */
   labels?: Record<string, string>;
 }

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, realpathSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { AuditLog, initAuditDir, readEntries } from "../../src/audit/index.ts";
 import { Config, EventBus, Gate, LockdownStore, type AuditSink, type EventEnvelope } from "../../src/core/index.ts";
@@ -41,7 +42,7 @@ async function fixture(options: { policy?: PolicyEngine; audit?: AuditSink; gran
   const lockdown = new LockdownStore(join(dir, "lockdown.json"));
   const config = Config.parse({ version: 1, policy: { grants: options.grants ?? ["shell.exec"] } });
   const audit = options.audit ?? (await AuditLog.open(auditDir));
-  return { gate: new Gate({ config, audit, runtime, lockdown, bus, ...(options.policy ? { policy: options.policy } : {}) }), auditDir, runs, events, lockdown };
+  return { gate: new Gate({ config, home: join(dir, "home"), audit, runtime, lockdown, bus, ...(options.policy ? { policy: options.policy } : {}) }), auditDir, runs, events, lockdown };
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -120,5 +121,19 @@ describe("gate", () => {
     const hashes = [...readEntries(f.auditDir)].filter((entry) => entry.type === "decision").map((entry) => entry.requestHash);
     expect(hashes[0]).toBe(hashes[1]);
     expect(hashes[2]).not.toBe(hashes[0]);
+  });
+
+  test("gate: a granted symlink swapped after the decision refuses the run at mount time, and the refusal is the audited result", async () => {
+    const dir = realpathSync(tempDir());
+    mkdirSync(join(dir, "a"));
+    mkdirSync(join(dir, "b"));
+    const link = join(dir, "link");
+    symlinkSync(join(dir, "a"), link);
+    const f = await fixture({ onRun: () => (rmSync(link), symlinkSync(join(dir, "b"), link)) });
+    expect(await codeOf(f.gate.run({ actor, argv: ["ls", link], grants: [`files.read:${link}`] }, sink))).toBe("denied");
+    const [decision, result] = [...readEntries(f.auditDir)];
+    expect(decision?.decision?.kind).toBe("allow");
+    expect(decision?.request).toMatchObject({ mounts: [{ source: join(dir, "a"), target: link, mode: "ro" }] });
+    expect(result?.result?.error).toContain("symlink changed");
   });
 });

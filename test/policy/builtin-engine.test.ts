@@ -27,6 +27,14 @@ describe("builtin engine", () => {
     expect(decision.reasons[0]?.message).toContain("--scope shell.exec:echo");
   });
 
+  test("builtin engine: a file scope that symlinks took out of its grant denies with the resolution reason", async () => {
+    const base = input([]);
+    const reason = "/data/link resolves to /etc, outside /data (which resolves to /data)";
+    const decision = await engine.decide({ ...base, requested: [{ scope: "files.read:/data/link", kind: "files.read", risk: "medium", granted: false, reason }] });
+    expect(decision.kind).toBe("deny");
+    expect(decision.reasons[0]?.message).toContain(reason);
+  });
+
   test("builtin engine: all scopes granted allows, with one reason per scope", async () => {
     const decision = await engine.decide(input([{ scope: "shell.exec:echo", granted: true }]));
     expect(decision).toMatchObject({ kind: "allow", risk: "medium" });

@@ -37,9 +37,9 @@ describe("scopes: grammar", () => {
   });
 
   test("scopes: kinds the sandbox cannot enforce yet are refused, not silently granted", () => {
-    expect(failure(() => parseEnforceableScopes(["files.read:/etc"]))?.code).toBe("bad-input");
     expect(failure(() => parseEnforceableScopes(["net.outbound:example.com"]))?.code).toBe("bad-input");
-    expect(parseEnforceableScopes(["shell.exec"]).length).toBe(1);
+    expect(failure(() => parseEnforceableScopes(["secrets.read:API_KEY"]))?.code).toBe("bad-input");
+    expect(parseEnforceableScopes(["shell.exec", "files.read:/etc", "files.write:/srv/out"]).length).toBe(3);
   });
 
   test("scopes: error messages escape control and bidi characters instead of printing them", () => {

@@ -1,6 +1,6 @@
 /** Shared helpers of the sandbox tests: a runtime, a collecting runner and a leftover check. */
 import { expect } from "bun:test";
-import { createDockerRuntime, DEFAULT_LIMITS, type SandboxLimits, type SandboxResult, type SandboxSpec } from "../../src/sandbox/index.ts";
+import { createDockerRuntime, DEFAULT_LIMITS, type SandboxLimits, type SandboxMount, type SandboxResult, type SandboxSpec } from "../../src/sandbox/index.ts";
 import { BASE_IMAGE } from "../helpers/docker.ts";
 
 export const runtime = createDockerRuntime();
@@ -16,7 +16,7 @@ export interface Collected extends SandboxResult {
 let counter = 0;
 
 /** Runs `sh -c script` in the base image and collects its output. */
-export async function sh(script: string, options: { limits?: Partial<SandboxLimits>; timeoutMs?: number; signal?: AbortSignal; env?: Record<string, string>; onStdout?: (text: string) => void } = {}): Promise<Collected> {
+export async function sh(script: string, options: { limits?: Partial<SandboxLimits>; timeoutMs?: number; signal?: AbortSignal; env?: Record<string, string>; mounts?: SandboxMount[]; onStdout?: (text: string) => void } = {}): Promise<Collected> {
   return collect({ argv: ["sh", "-c", script], ...options });
 }
 
@@ -33,6 +33,7 @@ export async function collect(options: Partial<Omit<SandboxSpec, "limits">> & { 
       timeoutMs: options.timeoutMs ?? 20_000,
       limits: { ...DEFAULT_LIMITS, ...options.limits },
       ...(options.env ? { env: options.env } : {}),
+      ...(options.mounts ? { mounts: options.mounts } : {}),
       ...(options.labels ? { labels: options.labels } : {}),
     },
     {

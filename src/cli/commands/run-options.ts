@@ -1,4 +1,5 @@
 import { parseDuration } from "../../core/index.ts";
+import { isSandboxRuntimeName, SANDBOX_RUNTIMES, type SandboxRuntimeName } from "../../sandbox/index.ts";
 import { AegisError } from "../../shared/index.ts";
 
 /** The command after `--` (or given positionally); a usage error when there is none. */
@@ -12,16 +13,21 @@ export function commandFromArgs(positional: string[], options: Record<string, un
   return argv;
 }
 
-/** --scope (repeatable), --image and --timeout as request fields, validated. */
-export function runRequestOptions(options: Record<string, unknown>): { grants: string[]; image?: string; timeoutMs?: number } {
+/** --scope (repeatable), --image, --timeout and --runtime as request fields, validated. */
+export function runRequestOptions(options: Record<string, unknown>): { grants: string[]; image?: string; timeoutMs?: number; runtime?: SandboxRuntimeName } {
   const grants = options.scope === undefined ? [] : (Array.isArray(options.scope) ? options.scope : [options.scope]).map(String);
   const timeoutMs = options.timeout === undefined ? undefined : parseDuration(String(options.timeout));
   if (options.timeout !== undefined && timeoutMs === undefined) {
     throw new AegisError("usage", `--timeout ${String(options.timeout)} is not a duration`, { hint: "use e.g. 30s, 5m, 1h" });
   }
+  const runtime = options.runtime === undefined ? undefined : String(options.runtime);
+  if (runtime !== undefined && !isSandboxRuntimeName(runtime)) {
+    throw new AegisError("usage", `--runtime ${runtime} is not a sandbox runtime`, { hint: `use one of: ${SANDBOX_RUNTIMES.join(", ")}` });
+  }
   return {
     grants,
     ...(options.image === undefined ? {} : { image: String(options.image) }),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(runtime === undefined ? {} : { runtime }),
   };
 }

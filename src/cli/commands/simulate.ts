@@ -39,7 +39,7 @@ function render(simulation: Simulation): string {
     `  user          ${sandbox.user}`,
     `  root fs       ${sandbox.rootFilesystem}`,
     `  network       ${sandbox.network}`,
-    `  mounts        ${sandbox.mounts.map((m) => `${m.target} (${m.type} ${m.options})`).join(", ") || "none"}`,
+    `  mounts        ${sandbox.mounts.map((m) => `${m.target} (${m.type} ${m.options}${m.source ? ` from ${m.source}` : ""})`).join(", ") || "none"}`,
     `  secrets       ${sandbox.secrets.join(", ") || "none"}`,
     `  capabilities  ${sandbox.capabilities}`,
     `  no-new-privs  ${sandbox.noNewPrivileges ? "yes" : "NO"}`,

@@ -2,9 +2,9 @@
  * The hardened container definition, and the check that the engine really applied it.
  * Both sides live together so a setting cannot be added to one without the other.
  */
-import type { ContainerCreateOptions, ContainerInspectInfo } from "dockerode";
+import type { ContainerCreateOptions, ContainerInspectInfo, MountSettings } from "dockerode";
 import { AegisError } from "../../shared/index.ts";
-import { LABEL_MANAGED, LABEL_PID, LABEL_RUN, type SandboxSpec } from "../types.ts";
+import { LABEL_MANAGED, LABEL_PID, LABEL_RUN, type SandboxMount, type SandboxSpec } from "../types.ts";
 import { SECCOMP_PROFILE_JSON } from "./seccomp-profile.ts";
 
 /** nobody:nogroup. Never root, even though root in a container has no capabilities left. */
@@ -13,6 +13,7 @@ const SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 const NO_NEW_PRIVILEGES = "no-new-privileges";
 const SECCOMP_OPTION = `seccomp=${SECCOMP_PROFILE_JSON}`;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const NORMALIZED_ABSOLUTE = /^\/$|^(\/[^/\0]+)+$/;
 
 /** The tmpfs mount options for /tmp: writable scratch space that cannot hold executables. */
 export function tmpfsOptions(bytes: number): string {
@@ -30,6 +31,7 @@ export function containerOptions(spec: SandboxSpec, ociRuntime: string | undefin
   }
   env.push(`PATH=${SANDBOX_PATH}`);
   const { limits } = spec;
+  const mounts = bindMounts(spec.mounts ?? []);
   return {
     Image: spec.image,
     Cmd: spec.argv,
@@ -64,8 +66,9 @@ export function containerOptions(spec: SandboxSpec, ociRuntime: string | undefin
       MemorySwap: limits.memoryBytes,
       NanoCpus: Math.round(limits.cpus * 1e9),
       Tmpfs: { "/tmp": tmpfsOptions(limits.tmpfsBytes) },
+      // Mounts, not Binds: Binds would create a missing source directory as root on the host.
       Binds: [],
-      Mounts: [],
+      Mounts: mounts,
       Devices: [],
       RestartPolicy: { Name: "no" },
       LogConfig: { Type: "none", Config: {} },
@@ -107,7 +110,10 @@ export function hardeningProblems(spec: SandboxSpec, info: ContainerInspectInfo,
   expect(`cpu limit ${limits.cpus}`, host.NanoCpus === Math.round(limits.cpus * 1e9), host.NanoCpus);
   expect("noexec tmpfs /tmp only", sameTmpfs(host.Tmpfs, limits.tmpfsBytes), host.Tmpfs);
   expect("no bind mounts", (host.Binds ?? []).length === 0, host.Binds);
-  expect("no mounts", (host.Mounts ?? []).length === 0 && nonTmpfsMounts(info).length === 0, nonTmpfsMounts(info));
+  const wanted = (spec.mounts ?? []).map(describeMount).sort();
+  const label = wanted.length === 0 ? "no mounts" : `exactly the granted mounts ${wanted.join(", ")}`;
+  expect(`${label} (create request)`, sameSorted(requestedMounts(host.Mounts), wanted), host.Mounts);
+  expect(`${label} (mounted)`, sameSorted(appliedMounts(info), wanted), info.Mounts);
   expect("no devices", (host.Devices ?? []).length === 0, host.Devices);
   expect("no volumes from other containers", (host.VolumesFrom ?? []).length === 0, host.VolumesFrom);
   expect(`OCI runtime ${ociRuntime ?? "runc"}`, host.Runtime === (ociRuntime ?? "runc"), host.Runtime);
@@ -116,9 +122,48 @@ export function hardeningProblems(spec: SandboxSpec, info: ContainerInspectInfo,
   return problems;
 }
 
-/** Mounts other than our /tmp tmpfs, e.g. anonymous volumes an image's VOLUME would add. */
-function nonTmpfsMounts(info: ContainerInspectInfo): string[] {
-  return (info.Mounts ?? []).map((mount) => `${mount.Type}:${mount.Destination}`);
+/**
+ * The create request's bind mounts. Targets must be unique and may not replace / or our /tmp
+ * tmpfs; paths must be absolute and normalized (compileMounts makes them so; this guards
+ * hand-built specs). rprivate: mounts made later on the host never propagate into the sandbox.
+ */
+export function bindMounts(mounts: readonly SandboxMount[]): MountSettings[] {
+  const targets = new Set<string>();
+  return mounts.map((mount) => {
+    for (const path of [mount.source, mount.target]) {
+      if (!NORMALIZED_ABSOLUTE.test(path) || path.split("/").some((part) => part === "." || part === "..")) {
+        throw new AegisError("bad-input", `sandbox mount path "${path}" must be absolute and normalized`);
+      }
+    }
+    if (mount.target === "/" || mount.target === "/tmp") throw new AegisError("bad-input", `sandbox mount target ${mount.target} would replace the sandbox's own ${mount.target}`);
+    if (targets.has(mount.target)) throw new AegisError("bad-input", `sandbox mount target ${mount.target} is given twice`);
+    targets.add(mount.target);
+    return { Type: "bind", Source: mount.source, Target: mount.target, ReadOnly: mount.readOnly, BindOptions: { Propagation: "rprivate" } };
+  });
+}
+
+/** One mount as `bind:<source>-><target>:<ro|rw>`, the unit hardeningProblems compares. */
+function describeMount(mount: SandboxMount): string {
+  return `bind:${mount.source}->${mount.target}:${mount.readOnly ? "ro" : "rw"}`;
+}
+
+/** What the engine stored from our request (HostConfig.Mounts); anything but an rprivate bind is flagged as is. */
+function requestedMounts(mounts: MountSettings[] | undefined): string[] {
+  return (mounts ?? []).map((mount) => {
+    const bind = mount.Type === "bind" && mount.BindOptions?.Propagation === "rprivate";
+    return bind ? describeMount({ source: mount.Source, target: mount.Target, readOnly: mount.ReadOnly === true }) : `${mount.Type}:${mount.Source}->${mount.Target}`;
+  });
+}
+
+/**
+ * What is really mounted besides our /tmp tmpfs (which the engine does not list here): our
+ * binds, plus anything else, e.g. anonymous volumes an image's VOLUME would add.
+ */
+function appliedMounts(info: ContainerInspectInfo): string[] {
+  return (info.Mounts ?? []).map((mount) => {
+    const bind = mount.Type === "bind" && mount.Propagation === "rprivate";
+    return bind ? describeMount({ source: mount.Source, target: mount.Destination, readOnly: !mount.RW }) : `${mount.Type}:${mount.Source}->${mount.Destination}`;
+  });
 }
 
 function toList(value: string | string[] | null | undefined): string[] {
@@ -134,4 +179,8 @@ function sameTmpfs(tmpfs: unknown, bytes: number): boolean {
 
 function sameList(actual: string[] | undefined, wanted: string[]): boolean {
   return (actual ?? []).length === wanted.length && wanted.every((value) => actual?.includes(value));
+}
+
+function sameSorted(actual: string[], wanted: string[]): boolean {
+  return JSON.stringify([...actual].sort()) === JSON.stringify(wanted);
 }

@@ -1,7 +1,9 @@
 /**
- * The Docker (runc) backend of SandboxRuntime, talking to the engine's API over its socket
- * (engine-client.ts). Loaded lazily (see ../index.ts).
+ * The Docker backend of SandboxRuntime, talking to the engine's API over its socket
+ * (engine-client.ts). Loaded lazily (see ../index.ts). The OCI runtime is runc by default;
+ * gVisor is this same backend with `ociRuntime: "runsc"` (../runtime-select.ts).
  */
+import { statSync } from "node:fs";
 import { AegisError } from "../../shared/index.ts";
 import { LABEL_MANAGED, LABEL_RUN, type RunningSandbox, type RuntimeStatus, type SandboxIo, type SandboxResult, type SandboxRuntime, type SandboxSpec } from "../types.ts";
 import { dockerError, dockerMessage, isConnectError, statusCodeOf, unreachableError } from "./docker-errors.ts";
@@ -12,6 +14,25 @@ import { removeQuietly, runContainer } from "./run-container.ts";
 export interface DockerRuntimeOptions {
   socketPath?: string;
   ociRuntime?: string;
+  /** SandboxRuntime.name to report (default "docker"; the gVisor runtime says "gvisor"). */
+  name?: string;
+}
+
+/**
+ * What identifies the isolation a run gets on this engine: the self-test result is cached
+ * under exactly this, so any change (new engine, upgraded runsc, re-registered args) re-tests.
+ */
+export interface EngineFingerprint {
+  engineId: string;
+  engineVersion: string;
+  ociRuntime: string;
+  /** The runtime's registration in daemon.json (path and runtimeArgs), as the engine reports it. */
+  registration: { path: string; runtimeArgs: string[] };
+  /**
+   * Identity of the runtime binary when it is on this host (size, mtime, inode: any upgrade
+   * changes it), else "unknown". Cheaper than `runsc --version` (~25 ms) on every run.
+   */
+  runtimeBinary: string;
 }
 
 const DEFAULT_SOCKET = "/var/run/docker.sock";
@@ -27,7 +48,7 @@ interface ContainerSummary {
 
 /** The hardened Docker runtime. Construct through createDockerRuntime in ../index.ts. */
 export class DockerRuntime implements SandboxRuntime {
-  readonly name = "docker";
+  readonly name: string;
   private readonly engine: EngineClient;
   private readonly socketPath: string;
   private readonly ociRuntime: string | undefined;
@@ -35,6 +56,7 @@ export class DockerRuntime implements SandboxRuntime {
   constructor(options: DockerRuntimeOptions = {}) {
     this.socketPath = options.socketPath ?? DEFAULT_SOCKET;
     this.ociRuntime = options.ociRuntime;
+    this.name = options.name ?? "docker";
     this.engine = new EngineClient(this.socketPath);
   }
 
@@ -52,7 +74,8 @@ export class DockerRuntime implements SandboxRuntime {
       }
       const wanted = this.ociRuntime ?? "runc";
       if (!Object.keys(info.Runtimes ?? {}).includes(wanted)) {
-        return { ...base, available: false, detail: `OCI runtime ${wanted} is not registered with Docker`, hint: `add "${wanted}" to "runtimes" in /etc/docker/daemon.json and reload dockerd` };
+        const hint = wanted === "runsc" ? "register gVisor: bash scripts/setup-gvisor.sh (as root)" : `add "${wanted}" to "runtimes" in /etc/docker/daemon.json and reload dockerd (kill -HUP)`;
+        return { ...base, available: false, detail: `OCI runtime ${wanted} is not registered with Docker`, hint };
       }
       return { ...base, available: true, detail: `Docker engine reachable at ${this.socketPath} (API ${version.ApiVersion}, runtime ${wanted})` };
     } catch (error) {
@@ -64,6 +87,24 @@ export class DockerRuntime implements SandboxRuntime {
         hint: aegis?.hint ?? "check that dockerd is healthy (`docker info`) and see its log",
       };
     }
+  }
+
+  /** The engine's identity and the OCI runtime's registration; throws when the engine is down. */
+  async engineFingerprint(): Promise<EngineFingerprint> {
+    const wanted = this.ociRuntime ?? "runc";
+    const info = await this.engine.json<EngineInfo>("GET", "/info", { signal: AbortSignal.timeout(STATUS_TIMEOUT_MS) }).catch((error: unknown) => {
+      throw dockerError(error, this.socketPath, "reading engine info");
+    });
+    const entry = info.Runtimes?.[wanted];
+    const path = typeof entry?.path === "string" ? entry.path : "";
+    const runtimeArgs = Array.isArray(entry?.runtimeArgs) ? entry.runtimeArgs.filter((arg): arg is string => typeof arg === "string") : [];
+    return {
+      engineId: info.ID ?? "",
+      engineVersion: info.ServerVersion ?? "",
+      ociRuntime: wanted,
+      registration: { path, runtimeArgs },
+      runtimeBinary: localBinaryIdentity(path),
+    };
   }
 
   async hasImage(image: string): Promise<boolean> {
@@ -121,6 +162,40 @@ export class DockerRuntime implements SandboxRuntime {
 
 /** The parts of GET /info this runtime reads. */
 interface EngineInfo {
+  ID?: string;
+  ServerVersion?: string;
   SecurityOptions?: string[];
-  Runtimes?: Record<string, unknown>;
+  Runtimes?: Record<string, { path?: unknown; runtimeArgs?: unknown } | undefined>;
+}
+
+/** How long `runsc --version` may take; it is a local exec, so seconds mean something is wrong. */
+const VERSION_TIMEOUT_MS = 5000;
+
+/**
+ * The runtime binary's identity when it is on this host (the usual unix-socket case). A
+ * remote engine's binary is not visible here: "unknown" then, and the engine id and version
+ * still key the cache.
+ */
+function localBinaryIdentity(path: string): string {
+  const binary = path === "" ? null : Bun.which(path);
+  if (!binary) return "unknown";
+  try {
+    const stat = statSync(binary);
+    return `${binary} size=${stat.size} mtime=${stat.mtimeMs} ino=${stat.ino}`;
+  } catch {
+    return "unknown";
+  }
+}
+
+/** First line of `<runtime> --version`, for the record (not the key); "unknown" when it cannot say. */
+export function runtimeVersionText(path: string): string {
+  const binary = path === "" ? null : Bun.which(path);
+  if (!binary) return "unknown";
+  try {
+    const probe = Bun.spawnSync([binary, "--version"], { stdout: "pipe", stderr: "ignore", timeout: VERSION_TIMEOUT_MS });
+    const line = probe.exitCode === 0 ? probe.stdout.toString().split("\n")[0]?.trim() : undefined;
+    return line || "unknown";
+  } catch {
+    return "unknown";
+  }
 }

@@ -7,6 +7,7 @@
 import type { ContainerCreateOptions, ContainerInspectInfo } from "dockerode";
 import { AegisError } from "../../shared/index.ts";
 import { validateLimits } from "../limits.ts";
+import { verifyMountSources } from "../mounts.ts";
 import type { SandboxIo, SandboxResult, SandboxSpec } from "../types.ts";
 import { containerOptions, hardeningProblems } from "./container-config.ts";
 import { createDemuxer, type StreamName } from "./demux.ts";
@@ -38,6 +39,8 @@ export async function runContainer(ctx: RunContext, spec: SandboxSpec, io: Sandb
   }
   const startedAt = performance.now();
   if (io.signal?.aborted) return { ...emptyResult(startedAt, ""), aborted: true, exitCode: EXIT_ABORTED };
+  // As late as possible before the engine mounts them: a symlink swapped since the decision refuses the run.
+  verifyMountSources(spec.mounts ?? []);
   const container = await createHardened(ctx, spec);
   try {
     return await execute(ctx, container, spec, io, startedAt);

@@ -1,0 +1,74 @@
+/**
+ * gVisor start cost (issue 6), measured in one run against runc:
+ * - `aegisclaw run --runtime gvisor -- true` vs `aegisclaw run -- true` (target <= 1.5x);
+ * - raw `docker run --runtime=runsc` vs `docker run` with the same hardening flags, to show
+ *   what the runtime itself costs apart from AegisClaw.
+ * The self-test runs once per runtime during warm-up and is then cached (state/selftest.json),
+ * so the timed runs measure the steady state a user sees. Every command is wrapped in
+ * `timeout`: a stuck runsc start must fail the bench, not hang it (notes/stack.md §4).
+ * Writes bench/results/gvisor.md. Needs Docker, runsc registered (scripts/setup-gvisor.sh),
+ * the base image and dist/aegisclaw.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SECCOMP_PROFILE } from "../src/sandbox/index.ts";
+import { fmt, hyperfine, machineLine, type Timing } from "./lib.ts";
+
+const ROOT = join(import.meta.dir, "..");
+const BINARY = join(ROOT, "dist", "aegisclaw");
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const TIMEOUT = "timeout 60";
+const work = mkdtempSync(join(tmpdir(), "aegis-bench-gvisor-"));
+
+try {
+  const home = join(work, "home");
+  const env = { AEGISCLAW_HOME: home };
+  must(Bun.spawnSync([BINARY, "init", "--yes"], { env: { ...process.env, ...env }, stdout: "ignore", stderr: "pipe" }));
+  const seccomp = join(work, "seccomp.json");
+  writeFileSync(seccomp, JSON.stringify(SECCOMP_PROFILE));
+  const hardened = (runtime: string) =>
+    [
+      `${TIMEOUT} docker run --rm ${runtime} --read-only --cap-drop ALL --security-opt no-new-privileges`,
+      `--security-opt seccomp=${seccomp} --user 65534:65534 --network none --ipc none`,
+      "--pids-limit 128 --memory 256m --memory-swap 256m --cpus 1",
+      "--tmpfs /tmp:rw,noexec,nosuid,nodev,size=64m aegisclaw/base:busybox true",
+    ].join(" ");
+
+  const [rawRunc, rawRunsc, aegisRunc, aegisRunsc] = hyperfine(
+    [
+      { name: "docker run (runc, hardened)", command: hardened("") },
+      { name: "docker run --runtime=runsc (hardened)", command: hardened("--runtime=runsc") },
+      { name: "aegisclaw run -- true", command: `${TIMEOUT} ${BINARY} run -- true` },
+      { name: "aegisclaw run --runtime gvisor -- true", command: `${TIMEOUT} ${BINARY} run --runtime gvisor -- true` },
+    ],
+    { runs: RUNS, warmup: 2, env },
+  );
+  if (!rawRunc || !rawRunsc || !aegisRunc || !aegisRunsc) throw new Error("missing timings");
+
+  const row = (what: string, timing: Timing, baselineName: string, baseline: Timing, target: string) =>
+    `| ${what} (${timing.runs} runs) | ${fmt(timing.medianMs)} ms | ${baselineName}: ${fmt(baseline.medianMs)} ms | ${fmt(timing.medianMs / baseline.medianMs, 2)}x | ${target} |`;
+  const lines = [
+    "## gVisor: start cost against runc",
+    "",
+    machineLine(),
+    "",
+    "| measurement | median | baseline (same run) | ratio | target |",
+    "| --- | --- | --- | --- | --- |",
+    row("`aegisclaw run --runtime gvisor -- true`", aegisRunsc, "`aegisclaw run -- true` (runc)", aegisRunc, "<= 1.5x"),
+    row("`docker run --runtime=runsc` hardened", rawRunsc, "`docker run` (runc) hardened", rawRunc, "(reference)"),
+    row("`aegisclaw run --runtime gvisor -- true`", aegisRunsc, "`docker run --runtime=runsc` hardened", rawRunsc, "(reference)"),
+    "",
+    "The isolation self-test runs once per runtime during warm-up and is then reused from",
+    "`state/selftest.json`, so the rows are steady-state runs.",
+    "",
+  ];
+  writeFileSync(join(ROOT, "bench", "results", "gvisor.md"), `${lines.join("\n")}\n`);
+  console.log(lines.join("\n"));
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+function must(proc: { exitCode: number | null; stderr?: Buffer | undefined }): void {
+  if (proc.exitCode !== 0) throw new Error(`bench setup failed: ${proc.stderr?.toString() ?? ""}`);
+}
