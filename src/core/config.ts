@@ -67,6 +67,7 @@ policy:
   # Scopes granted to every run in addition to --scope flags. Empty means none.
   grants: [${grants.join(", ")}]
 sandbox:
+  # docker (runc) | gvisor (runsc; register it with scripts/setup-gvisor.sh)
   runtime: docker
   # Local image; build it with scripts/build-base-image.sh (no registry is used).
   image: aegisclaw/base:busybox

@@ -4,7 +4,7 @@ import { localActor } from "../actor.ts";
 import type { CliContext } from "../context.ts";
 import { commandFromArgs, runRequestOptions } from "./run-options.ts";
 
-/** `run [--scope S]... [--image I] [--timeout D] -- CMD...`: one command through the Gate. */
+/** `run [--scope S]... [--runtime R] [--image I] [--timeout D] -- CMD...`: one command through the Gate. */
 export async function runRun(positional: string[], options: Record<string, unknown>, ctx: CliContext): Promise<number> {
   const argv = commandFromArgs(positional, options, "run");
   const requestOptions = runRequestOptions(options);
