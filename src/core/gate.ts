@@ -1,6 +1,7 @@
 import type { AuditLog, AuditRecord } from "../audit/index.ts";
 import { createBuiltinEngine, type Decision, type PolicyEngine, type PolicyInput } from "../policy/index.ts";
 import { describeProfile, isSandboxRuntimeName, OCI_RUNTIMES, type SandboxProfile, type SandboxResult, type SandboxRuntime } from "../sandbox/index.ts";
+import { Redactor } from "../redact/index.ts";
 import { AegisError } from "../shared/index.ts";
 import type { RunRequest } from "./action.ts";
 import type { Config } from "./config.ts";
@@ -129,6 +130,7 @@ export class Gate {
         ...(killedBy ? { killedBy } : {}),
         ...(executed.error ? { error: executed.error } : {}),
       },
+      ...(executed.redactions > 0 ? { redactions: executed.redactions } : {}),
     } satisfies AuditRecord);
     bus.publish("run.finished", { runId, exitCode: executed.exitCode, durationMs: executed.durationMs, timedOut: executed.timedOut, ...(killedBy ? { killedBy } : {}) });
     if (executed.thrown) throw executed.thrown;
@@ -176,10 +178,21 @@ export class Gate {
     const watch = new LockdownWatch(lockdown, () => cancel.abort("lockdown"));
     const onUserAbort = () => cancel.abort("cancel");
     io.signal?.addEventListener("abort", onUserAbort, { once: true });
+    // Every byte of output passes the redactor before any consumer (invariant 3); a stream
+    // holds back only what an unfinished match still needs and is flushed when the run ends.
+    const redactor = new Redactor();
+    const redacting = { stdout: redactor.stream(), stderr: redactor.stream() };
     const decoder = { stdout: new TextDecoder(), stderr: new TextDecoder() };
-    const forward = (stream: "stdout" | "stderr") => (chunk: Uint8Array) => {
-      io[stream](chunk);
-      bus.publish("run.output", { runId, stream, text: decoder[stream].decode(chunk, { stream: true }) });
+    const emit = (stream: "stdout" | "stderr", safe: Uint8Array) => {
+      if (safe.length === 0) return;
+      io[stream](safe);
+      bus.publish("run.output", { runId, stream, text: decoder[stream].decode(safe, { stream: true }) });
+    };
+    const forward = (stream: "stdout" | "stderr") => (chunk: Uint8Array) => emit(stream, redacting[stream].push(chunk));
+    const flush = () => {
+      emit("stdout", redacting.stdout.flush());
+      emit("stderr", redacting.stderr.flush());
+      return redactor.counts().total;
     };
     const started = performance.now();
     try {
@@ -188,7 +201,7 @@ export class Gate {
       watch.start();
       bus.publish("run.started", { runId, argv: spec.argv, image: spec.image, runtime: runtime.name });
       const result = await runtime.run(spec, { stdout: forward("stdout"), stderr: forward("stderr"), signal: cancel.signal });
-      return { ...result, killedBy: killedBy(result, cancel.signal, lockdown) };
+      return { ...result, killedBy: killedBy(result, cancel.signal, lockdown), redactions: flush() };
     } catch (error) {
       const byLockdown = error instanceof AegisError && error.code === "lockdown";
       return {
@@ -198,7 +211,8 @@ export class Gate {
         stdoutBytes: 0,
         stderrBytes: 0,
         killedBy: byLockdown ? "lockdown" : undefined,
-        error: (error instanceof Error ? error.message : String(error)).slice(0, 1000),
+        redactions: flush(),
+        error: redactor.redactText(error instanceof Error ? error.message : String(error)).slice(0, 1000),
         thrown: error,
       };
     } finally {
@@ -210,6 +224,8 @@ export class Gate {
 
 interface Executed {
   exitCode: number;
+  /** How many redactions the output needed (counted, never the values). */
+  redactions: number;
   timedOut: boolean;
   durationMs: number;
   stdoutBytes: number;

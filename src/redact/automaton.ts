@@ -1,0 +1,234 @@
+/**
+ * Aho–Corasick over bytes. Shallow states get full DFA rows (one load per input byte);
+ * deep states keep only their trie children plus a failure link, so 1,000 secrets times
+ * their ~14 encodings (hundreds of thousands of states) stay within a few tens of MB.
+ * Log text rarely gets past the first few bytes of a pattern, so almost every step
+ * takes the dense path.
+ */
+
+/** One pattern to find; `id` is reported back on a match. */
+export interface AutomatonPattern {
+  bytes: Uint8Array;
+  id: number;
+}
+
+/** Dense class-indexed entries (Int32) before deeper states fall back to sparse rows. */
+const DENSE_ENTRY_BUDGET = 2 * 1024 * 1024;
+/** Byte-indexed fast-path entries (Int32): 16 MB, i.e. the 16,384 shallowest states. */
+const FAST_ENTRY_BUDGET = 4 * 1024 * 1024;
+
+/** A compiled automaton; immutable, shared by every stream of one redactor version. */
+export class Automaton {
+  /** Byte -> input class; class 0 is "no pattern contains this byte". */
+  readonly classOf = new Uint8Array(256);
+  readonly classCount: number;
+  /** States [0, denseRows) have full rows in `dense`; the rest use children + `fail`. */
+  readonly denseRows: number;
+  readonly dense: Int32Array;
+  readonly fail: Int32Array;
+  readonly childStart: Int32Array;
+  readonly childClass: Uint8Array;
+  readonly childState: Int32Array;
+  /** Non-zero when some pattern ends in this state (directly or via a suffix). */
+  readonly hit: Uint8Array;
+  /** Longest pattern of `exactIds` ending here (0 if none) and its id. */
+  readonly longestLength: Int32Array;
+  readonly longestId: Int32Array;
+  /** Every "all occurrences" pattern id ending here, indexed through `allIndex` (-1 if none). */
+  readonly allIndex: Int32Array;
+  readonly allLists: number[][] = [];
+  /**
+   * Bytes a stream must keep for this state: the depth of the longest suffix that can still
+   * grow into a match. A leaf (complete longest pattern) needs nothing more than its suffixes.
+   */
+  readonly holdDepth: Int32Array;
+  /** Length of the longest pattern. */
+  readonly maxLength: number;
+  /**
+   * Fast path: 256-entry rows for the shallowest states, indexed by `row + byte`. An entry is
+   * the target's row offset, or `-(target + 1)` when the target has no row or completes a
+   * pattern, so the hot loop is one load and one sign test per byte.
+   */
+  readonly fast: Int32Array;
+  /** State -> its fast row offset, or -1. */
+  readonly rowOf: Int32Array;
+
+  /**
+   * @param exact patterns where only the longest one ending at each byte matters (secret values)
+   * @param all patterns whose every occurrence must be reported (detector trigger prefixes)
+   */
+  constructor(exact: AutomatonPattern[], all: AutomatonPattern[]) {
+    let classes = 1;
+    for (const pattern of [...exact, ...all]) {
+      for (const byte of pattern.bytes) if (this.classOf[byte] === 0) this.classOf[byte] = classes++;
+    }
+    const K = (this.classCount = classes);
+
+    // Trie in insertion order, then renumbered breadth-first so shallow states come first.
+    const edges = new Map<number, number>();
+    const parent: number[] = [-1];
+    const inClass: number[] = [0];
+    const terminalExact: number[] = [-1];
+    const terminalAll: number[][] = [[]];
+    let maxLength = 0;
+    const insert = (bytes: Uint8Array): number => {
+      let node = 0;
+      for (const byte of bytes) {
+        const key = node * K + (this.classOf[byte] ?? 0);
+        let child = edges.get(key);
+        if (child === undefined) {
+          child = parent.length;
+          edges.set(key, child);
+          parent.push(node);
+          inClass.push(this.classOf[byte] ?? 0);
+          terminalExact.push(-1);
+          terminalAll.push([]);
+        }
+        node = child;
+      }
+      maxLength = Math.max(maxLength, bytes.length);
+      return node;
+    };
+    for (const pattern of exact) {
+      const node = insert(pattern.bytes);
+      if (terminalExact[node] === -1) terminalExact[node] = pattern.id;
+    }
+    for (const pattern of all) terminalAll[insert(pattern.bytes)]?.push(pattern.id);
+    this.maxLength = maxLength;
+
+    const n = parent.length;
+    const childCount = new Int32Array(n);
+    for (let v = 1; v < n; v++) childCount[parent[v] ?? 0]!++;
+    const oldStart = new Int32Array(n + 1);
+    for (let v = 0; v < n; v++) oldStart[v + 1] = oldStart[v]! + childCount[v]!;
+    const oldChildren = new Int32Array(Math.max(0, n - 1));
+    const fill = oldStart.slice(0, n);
+    for (let v = 1; v < n; v++) oldChildren[fill[parent[v] ?? 0]!++] = v;
+
+    const order = new Int32Array(n); // new id -> old id
+    const newId = new Int32Array(n);
+    let tail = 1;
+    for (let head = 0; head < tail; head++) {
+      const old = order[head]!;
+      for (let i = oldStart[old]!; i < oldStart[old + 1]!; i++) {
+        const child = oldChildren[i]!;
+        newId[child] = tail;
+        order[tail++] = child;
+      }
+    }
+
+    this.childStart = new Int32Array(n + 1);
+    this.childClass = new Uint8Array(Math.max(0, n - 1));
+    this.childState = new Int32Array(Math.max(0, n - 1));
+    const depth = new Int32Array(n);
+    let next = 0;
+    for (let s = 0; s < n; s++) {
+      this.childStart[s] = next;
+      const old = order[s]!;
+      for (let i = oldStart[old]!; i < oldStart[old + 1]!; i++) {
+        const child = newId[oldChildren[i]!]!;
+        this.childClass[next] = inClass[oldChildren[i]!] ?? 0;
+        this.childState[next++] = child;
+        depth[child] = depth[s]! + 1;
+      }
+    }
+    this.childStart[n] = next;
+
+    this.fail = new Int32Array(n);
+    this.hit = new Uint8Array(n);
+    this.longestLength = new Int32Array(n);
+    this.longestId = new Int32Array(n).fill(-1);
+    this.allIndex = new Int32Array(n).fill(-1);
+    this.holdDepth = new Int32Array(n);
+    this.denseRows = Math.max(1, Math.min(n, Math.floor(DENSE_ENTRY_BUDGET / K)));
+    this.dense = new Int32Array(this.denseRows * K);
+
+    for (let s = 0; s < n; s++) {
+      // Breadth-first order guarantees every failure target (shallower) is already complete.
+      for (let i = this.childStart[s]!; i < this.childStart[s + 1]!; i++) {
+        const child = this.childState[i]!;
+        this.fail[child] = s === 0 ? 0 : this.step(this.fail[s]!, this.childClass[i]!);
+      }
+      const old = order[s]!;
+      const f = this.fail[s]!;
+      const ownExact = terminalExact[old] ?? -1;
+      if (s !== 0 && ownExact >= 0) {
+        this.longestLength[s] = depth[s]!;
+        this.longestId[s] = ownExact;
+      } else if (s !== 0) {
+        this.longestLength[s] = this.longestLength[f]!;
+        this.longestId[s] = this.longestId[f]!;
+      }
+      const inherited = s === 0 ? [] : (this.allLists[this.allIndex[f]!] ?? []);
+      const own = terminalAll[old] ?? [];
+      if (own.length + inherited.length > 0) {
+        this.allIndex[s] = this.allLists.length;
+        this.allLists.push([...own, ...inherited]);
+      }
+      this.hit[s] = this.longestLength[s]! > 0 || this.allIndex[s]! >= 0 ? 1 : 0;
+      const hasChildren = this.childStart[s + 1]! > this.childStart[s]!;
+      this.holdDepth[s] = hasChildren || s === 0 ? depth[s]! : this.holdDepth[f]!;
+      if (s < this.denseRows) {
+        const row = s * K;
+        for (let c = 0; c < K; c++) this.dense[row + c] = s === 0 ? 0 : this.dense[f * K + c]!;
+        for (let i = this.childStart[s]!; i < this.childStart[s + 1]!; i++) this.dense[row + this.childClass[i]!] = this.childState[i]!;
+      }
+    }
+
+    const fastRows = Math.max(1, Math.min(n, Math.floor(FAST_ENTRY_BUDGET / 256)));
+    this.rowOf = new Int32Array(n).fill(-1);
+    for (let s = 0; s < fastRows; s++) this.rowOf[s] = s * 256;
+    this.fast = new Int32Array(fastRows * 256);
+    for (let s = 0; s < fastRows; s++) {
+      for (let byte = 0; byte < 256; byte++) {
+        const target = this.step(s, this.classOf[byte]!);
+        const row = this.rowOf[target]!;
+        this.fast[s * 256 + byte] = row >= 0 && this.hit[target] === 0 ? row : -(target + 1);
+      }
+    }
+  }
+
+  /** Number of states (for diagnostics and memory estimates). */
+  get stateCount(): number {
+    return this.fail.length;
+  }
+
+  /** Transition from `state` on input class `c`, following failure links for sparse states. */
+  step(state: number, c: number): number {
+    let s = state;
+    for (;;) {
+      if (s < this.denseRows) return this.dense[s * this.classCount + c]!;
+      for (let i = this.childStart[s]!, end = this.childStart[s + 1]!; i < end; i++) {
+        if (this.childClass[i] === c) return this.childState[i]!;
+      }
+      s = this.fail[s]!;
+    }
+  }
+
+  /**
+   * Runs the automaton over `bytes[from, to)` starting in `state`; calls `onHit(state, index)`
+   * after every byte that completes a pattern. Returns the final state.
+   */
+  scan(bytes: Uint8Array, from: number, to: number, state: number, onHit: (state: number, index: number) => void): number {
+    const { fast, rowOf, hit, classOf } = this;
+    let s = state;
+    let i = from;
+    for (;;) {
+      const row = rowOf[s]!;
+      if (row >= 0) {
+        let v = row;
+        while (i < to) {
+          v = fast[v + bytes[i++]!]!;
+          if (v < 0) break;
+        }
+        if (v >= 0) return v >>> 8;
+        s = -v - 1;
+      } else {
+        if (i >= to) return s;
+        s = this.step(s, classOf[bytes[i++]!]!);
+      }
+      if (hit[s] !== 0) onHit(s, i - 1);
+      if (i >= to) return s;
+    }
+  }
+}
