@@ -2,7 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { AegisError, canonicalJson } from "../shared/index.ts";
 import { appendCheckpoint, type Checkpoint, readCheckpoints, signCheckpoint } from "./checkpoints.ts";
-import { FileLock } from "./file-lock.ts";
+import { FileLock } from "../shared/index.ts";
 import { appendDurably, readRange } from "./io.ts";
 import { fsyncDir, loadSigningKey, type SigningKey } from "./keys.ts";
 import { files, segmentName, segmentPath, splitLines } from "./layout.ts";

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AegisError } from "../shared/index.ts";
 import { type Checkpoint, checkCheckpoint, readCheckpoints } from "./checkpoints.ts";
-import { FileLock } from "./file-lock.ts";
+import { FileLock } from "../shared/index.ts";
 import { keyIdOf, loadPublicKey, loadSigningKey } from "./keys.ts";
 import { files, listSegments, peekSeqPrev, prevText, segmentName, segmentPath, splitLines } from "./layout.ts";
 import { equalBytes, Frontier, type Hash, fromHex, hexInto, leafHash, toHex } from "./merkle.ts";

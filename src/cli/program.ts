@@ -84,6 +84,14 @@ export async function runCli(rawArgv: string[], version: string): Promise<number
     );
 
   cli
+    .command("secrets [action] [...args]", "Secrets: secrets init [--passphrase] | set NAME | list | rm NAME | rotate (values from stdin or a hidden prompt, never printed)")
+    .option("--passphrase", "With init: seal the identity with a passphrase (asked twice on a terminal, else AEGISCLAW_SECRETS_PASSPHRASE)")
+    .option("--value <value>", "With set: the value as an argument (discouraged: it lands in shell history and the process list)")
+    .action((action: string | undefined, args: string[], options: Options) =>
+      handle(async (c) => (await import("./commands/secrets.ts")).runSecrets(action, args, options, c))(),
+    );
+
+  cli
     .command("lockdown", "Panic: kill every running sandbox and refuse new runs until `unlock`")
     .option("--reason <text>", "Why (recorded in the audit log)")
     .action((options: Options) => handle(async (c) => (await import("./commands/lockdown.ts")).runLockdown(options, c))());

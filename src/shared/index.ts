@@ -2,3 +2,4 @@
 export { AegisError, exitCodeFor, isAegisError, type ErrorCode } from "./errors.ts";
 export { canonicalHash, canonicalJson } from "./canonical-json.ts";
 export { writeFileAtomic } from "./atomic-write.ts";
+export { FileLock } from "./file-lock.ts";

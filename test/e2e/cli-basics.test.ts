@@ -16,8 +16,8 @@ describe("cli basics (compiled binary)", () => {
   test("cli: --help lists the working commands and nothing unbuilt", async () => {
     const result = await aegis(tempHome(), ["--help"]);
     expect(result.exitCode).toBe(0);
-    for (const command of ["init", "doctor", "run", "simulate", "sandbox", "logs", "lockdown", "unlock"]) expect(result.stdout).toContain(command);
-    for (const absent of ["approvals", "serve", "secrets", "mcp-server", "posture", "xray", "--runtime"]) expect(result.stdout).not.toContain(absent);
+    for (const command of ["init", "doctor", "run", "simulate", "sandbox", "logs", "policy", "secrets", "lockdown", "unlock"]) expect(result.stdout).toContain(command);
+    for (const absent of ["approvals", "serve", "mcp-server", "posture", "xray", "token", "skills"]) expect(result.stdout).not.toContain(absent);
   });
 
   test("cli: usage errors exit 64 with a hint", async () => {

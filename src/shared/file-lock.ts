@@ -1,5 +1,5 @@
 import { closeSync, openSync } from "node:fs";
-import { AegisError } from "../shared/index.ts";
+import { AegisError } from "./errors.ts";
 
 const LOCK_SH = 1;
 const LOCK_EX = 2;
@@ -11,8 +11,8 @@ let flockFn: Flock | undefined;
 
 /**
  * flock(2) through bun:ffi. flock (not a lock file with a pid) because the kernel drops it
- * when the holder dies, so a kill -9 never leaves the log locked. Loaded lazily so CLI
- * commands that only read stay light.
+ * when the holder dies, so a kill -9 never leaves a file locked. Loaded lazily so CLI
+ * commands that take no lock stay light. Used by the audit log and the secret store.
  */
 async function flock(): Promise<Flock> {
   if (flockFn) return flockFn;
@@ -48,15 +48,16 @@ export class FileLock {
    * Waits for the lock with a non-blocking retry loop so the event loop keeps running, and
    * gives up after `timeoutMs` rather than hanging a gate decision forever.
    */
-  async acquire(options: { shared?: boolean; timeoutMs?: number } = {}): Promise<void> {
-    if (this.held) throw new AegisError("internal", "audit lock acquired twice by one holder");
+  async acquire(options: { shared?: boolean; timeoutMs?: number; what?: string } = {}): Promise<void> {
+    if (this.held) throw new AegisError("internal", `lock ${this.path} acquired twice by one holder`);
     const operation = (options.shared ? LOCK_SH : LOCK_EX) | LOCK_NB;
     const deadline = Date.now() + (options.timeoutMs ?? 10_000);
     let pause = 1;
     while (this.call(this.fd, operation) !== 0) {
       if (Date.now() > deadline) {
-        throw new AegisError("unavailable", `audit log is locked by another process (${this.path})`, {
-          hint: "another aegisclaw process is stuck writing the audit log; check `ps` for it",
+        const what = options.what ?? "the audit log";
+        throw new AegisError("unavailable", `${what} is locked by another process (${this.path})`, {
+          hint: `another aegisclaw process is stuck holding ${what}; check \`ps\` for it`,
         });
       }
       await Bun.sleep(pause);
