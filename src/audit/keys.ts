@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { AegisError } from "../shared/index.ts";
+import { AegisError, fsyncDir } from "../shared/index.ts";
 import { files, segmentName } from "./layout.ts";
 import { appendCheckpoint, signCheckpoint } from "./checkpoints.ts";
 import { generateSecretKey, publicKeyOf, signMessage } from "./ed25519.ts";
@@ -89,12 +89,3 @@ export function writeDurably(path: string, text: string, mode: number): void {
   }
 }
 
-/** fsync a directory so a newly created file name survives power loss. */
-export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}

@@ -1,10 +1,9 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { AegisError, canonicalJson } from "../shared/index.ts";
+import { AegisError, canonicalJson, FileLock, fsyncDir } from "../shared/index.ts";
 import { appendCheckpoint, type Checkpoint, readCheckpoints, signCheckpoint } from "./checkpoints.ts";
-import { FileLock } from "../shared/index.ts";
 import { appendDurably, readRange } from "./io.ts";
-import { fsyncDir, loadSigningKey, type SigningKey } from "./keys.ts";
+import { loadSigningKey, type SigningKey } from "./keys.ts";
 import { files, segmentName, segmentPath, splitLines } from "./layout.ts";
 import { Frontier, type Hash, leafHash, toHex } from "./merkle.ts";
 import { type AuditEntry, MAX_LINE_BYTES } from "./constants.ts";

@@ -1,5 +1,6 @@
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { statSync } from "node:fs";
 import type { AuditEntry } from "./constants.ts";
+import { readRange } from "./io.ts";
 import { listSegments, segmentPath, splitLines } from "./layout.ts";
 import { parseEntry } from "./query.ts";
 
@@ -14,35 +15,25 @@ const TAIL_BYTES = 256 * 1024;
 export function recentEntries(dir: string): AuditEntry[] {
   const last = listSegments(dir).at(-1);
   if (last === undefined) return [];
-  let fd: number;
+  const path = segmentPath(dir, last);
+  let size: number;
   try {
-    fd = openSync(segmentPath(dir, last), "r");
+    size = statSync(path).size;
   } catch {
     return [];
   }
-  try {
-    const size = fstatSync(fd).size;
-    const start = Math.max(0, size - TAIL_BYTES);
-    const bytes = new Uint8Array(size - start);
-    let done = 0;
-    while (done < bytes.length) {
-      const n = readSync(fd, bytes, done, bytes.length - done, start + done);
-      if (n === 0) break;
-      done += n;
+  const start = Math.max(0, size - TAIL_BYTES);
+  const bytes = readRange(path, start, size);
+  const { lines } = splitLines(bytes);
+  // When we started mid-file, the first "line" is a fragment.
+  const complete = start > 0 ? lines.slice(1) : lines;
+  const entries: AuditEntry[] = [];
+  for (const [from, to] of complete) {
+    try {
+      entries.push(parseEntry(bytes.subarray(from, to)));
+    } catch {
+      // not an entry we can read; verifyLog reports it
     }
-    const { lines } = splitLines(bytes.subarray(0, done));
-    // When we started mid-file, the first "line" is a fragment.
-    const complete = start > 0 ? lines.slice(1) : lines;
-    const entries: AuditEntry[] = [];
-    for (const [from, to] of complete) {
-      try {
-        entries.push(parseEntry(bytes.subarray(from, to)));
-      } catch {
-        // not an entry we can read; verifyLog reports it
-      }
-    }
-    return entries;
-  } finally {
-    closeSync(fd);
   }
+  return entries;
 }

@@ -1,7 +1,6 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
-import { AegisError } from "../shared/index.ts";
-import { fsyncDir } from "./keys.ts";
+import { AegisError, fsyncDir } from "../shared/index.ts";
 import { files, listSegments, segmentName, segmentPath } from "./layout.ts";
 import { leafHash, toHex } from "./merkle.ts";
 import { GENESIS_PREV } from "./constants.ts";

@@ -1,6 +1,6 @@
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { AegisError, writeFileAtomic } from "../shared/index.ts";
+import { AegisError, fsyncDir, writeFileAtomic } from "../shared/index.ts";
 import { decryptValue, encryptValue, recipientStanzaCount } from "./age-codec.ts";
 import type { UnlockedIdentity } from "./identity.ts";
 import { secretFile, secretNamesOnDisk, type StorePaths } from "./store-files.ts";
@@ -112,12 +112,3 @@ async function verify(ciphertext: Uint8Array, value: string, key: UnlockedIdenti
   }
 }
 
-/** fsync of the directory makes renames in it durable. */
-export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}

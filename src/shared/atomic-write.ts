@@ -20,10 +20,15 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, mode
     rmSync(temp, { force: true });
     throw error;
   }
-  const dirFd = openSync(dirname(path), "r");
+  fsyncDir(dirname(path));
+}
+
+/** fsync a directory so that file names created or renamed in it survive a power loss. */
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, "r");
   try {
-    fsyncSync(dirFd);
+    fsyncSync(fd);
   } finally {
-    closeSync(dirFd);
+    closeSync(fd);
   }
 }

@@ -1,5 +1,5 @@
 /** Leaf utilities every domain may import: error type, canonical JSON, atomic file writes. No dependencies. */
 export { AegisError, exitCodeFor, isAegisError, type ErrorCode } from "./errors.ts";
 export { canonicalHash, canonicalJson } from "./canonical-json.ts";
-export { writeFileAtomic } from "./atomic-write.ts";
+export { fsyncDir, writeFileAtomic } from "./atomic-write.ts";
 export { FileLock } from "./file-lock.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { AgeSecretStore, type RotateStep } from "../../src/secrets/index.ts";
-import { ageCli, rejectionOf, TEST_WORK_FACTOR, tempStore } from "./helpers.ts";
+import { ageCli, rejectionOf, tempStore } from "./helpers.ts";
 
 const VALUES: Record<string, string> = { ALPHA: "alpha-value", BETA: "beta value ✓", GAMMA: "gamma\nmulti\nline" };
 
