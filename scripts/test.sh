@@ -6,6 +6,12 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+# The type check counts as one test: strict TypeScript is part of what "passes" means here.
+typecheck=0
+if ! node_modules/.bin/tsc --noEmit -p .; then
+  echo "type check failed (node_modules/.bin/tsc --noEmit -p .)" >&2
+  typecheck=1
+fi
 node_modules/.bin/bun test "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 passed=$(grep -E '^ *[0-9]+ pass$' "$log" | tail -n 1 | tr -dc '0-9')
@@ -14,6 +20,7 @@ skipped=$(grep -E '^ *[0-9]+ skip$' "$log" | tail -n 1 | tr -dc '0-9')
 passed=${passed:-0}
 failed=${failed:-0}
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+if [ "$typecheck" -ne 0 ]; then failed=$((failed + 1)); status=1; else passed=$((passed + 1)); fi
 if [ "$passed" -eq 0 ] && [ "$status" -eq 0 ]; then failed=1; status=1; fi
 line="$passed passed, $failed failed"
 [ -n "${skipped:-}" ] && [ "$skipped" != 0 ] && line="$line, $skipped skipped"
