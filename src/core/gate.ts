@@ -203,7 +203,9 @@ export class Gate {
       const result = await runtime.run(spec, { stdout: forward("stdout"), stderr: forward("stderr"), signal: cancel.signal });
       return { ...result, killedBy: killedBy(result, cancel.signal, lockdown), redactions: flush() };
     } catch (error) {
-      const byLockdown = error instanceof AegisError && error.code === "lockdown";
+      // A sandbox (or the runtime's self-test) killed by another process's lockdown surfaces
+      // as a runtime failure; with the flag up, lockdown is what ended the run.
+      const byLockdown = (error instanceof AegisError && error.code === "lockdown") || lockdown.isActive();
       return {
         exitCode: byLockdown ? 75 : 1,
         timedOut: false,
@@ -213,7 +215,9 @@ export class Gate {
         killedBy: byLockdown ? "lockdown" : undefined,
         redactions: flush(),
         error: redactor.redactText(error instanceof Error ? error.message : String(error)).slice(0, 1000),
-        thrown: error,
+        thrown: byLockdown && !(error instanceof AegisError && error.code === "lockdown")
+          ? new AegisError("lockdown", "run stopped: lockdown engaged while the sandbox was starting", { hint: "`aegisclaw unlock` lifts it" })
+          : error,
       };
     } finally {
       watch.stop();

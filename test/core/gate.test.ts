@@ -5,7 +5,7 @@ import { AuditLog, initAuditDir, readEntries } from "../../src/audit/index.ts";
 import { Config, EventBus, Gate, LockdownStore, type AuditSink, type EventEnvelope } from "../../src/core/index.ts";
 import type { PolicyEngine } from "../../src/policy/index.ts";
 import { createDockerRuntime, type SandboxRuntime } from "../../src/sandbox/index.ts";
-import { isAegisError } from "../../src/shared/index.ts";
+import { AegisError, isAegisError } from "../../src/shared/index.ts";
 import { requireDocker } from "../helpers/docker.ts";
 import { tempDir } from "../helpers/temp-home.ts";
 
@@ -135,5 +135,26 @@ describe("gate", () => {
     expect(decision?.decision?.kind).toBe("allow");
     expect(decision?.request).toMatchObject({ mounts: [{ source: join(dir, "a"), target: link, mode: "ro" }] });
     expect(result?.result?.error).toContain("symlink changed");
+  });
+});
+
+describe("gate and lockdown races", () => {
+  test("gate: a runtime failure while another process engages lockdown is reported as lockdown, not as a broken runtime", async () => {
+    const dir = tempDir();
+    await initAuditDir(join(dir, "audit"));
+    const lockdown = new LockdownStore(join(dir, "lockdown.json"));
+    const runtime: SandboxRuntime = {
+      ...createDockerRuntime(),
+      name: "docker",
+      // What a self-test container killed by another process's lockdown looks like.
+      run: async () => {
+        lockdown.write({ active: true, reason: "panic" });
+        throw new AegisError("unavailable", "runtime docker failed its isolation self-test");
+      },
+    };
+    const gate = new Gate({ config: Config.parse({ version: 1, policy: { grants: ["shell.exec"] } }), home: dir, audit: await AuditLog.open(join(dir, "audit")), runtime, lockdown, bus: new EventBus() });
+    expect(await codeOf(gate.run({ actor, argv: ["true"] }, sink))).toBe("lockdown");
+    const result = [...readEntries(join(dir, "audit"))].find((entry) => entry.type === "result");
+    expect(result?.result?.killedBy).toBe("lockdown");
   });
 });
