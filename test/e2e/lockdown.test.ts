@@ -11,6 +11,12 @@ function runningAegisContainers(): string[] {
   return ps.stdout.toString().split("\n").filter(Boolean);
 }
 
+/** The run's own sandbox, not the runtime's short self-test container that may come first. */
+function runningSleepSandboxes(): string[] {
+  const ps = Bun.spawnSync(["docker", "ps", "--no-trunc", "--format", "{{.ID}} {{.Command}}", "--filter", "label=io.aegisclaw.managed=true"], { stdout: "pipe" });
+  return ps.stdout.toString().split("\n").filter((line) => line.includes("sleep 60"));
+}
+
 test("lockdown: from a second process it kills a running sandbox (exit 75), persists across restarts, and unlock is audited", async () => {
   await requireDocker();
   const home = tempHome();
@@ -23,8 +29,8 @@ test("lockdown: from a second process it kills a running sandbox (exit 75), pers
     stderr: "pipe",
   });
   const deadline = Date.now() + 20_000;
-  while (runningAegisContainers().length === 0 && Date.now() < deadline) await Bun.sleep(100);
-  expect(runningAegisContainers().length).toBeGreaterThan(0);
+  while (runningSleepSandboxes().length === 0 && Date.now() < deadline) await Bun.sleep(100);
+  expect(runningSleepSandboxes().length).toBeGreaterThan(0);
 
   const lockdown = await aegis(home, ["lockdown", "--reason", "suspicious"]);
   expect(lockdown.exitCode).toBe(0);
