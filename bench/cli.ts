@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SECCOMP_PROFILE } from "../src/sandbox/index.ts";
-import { fmt, hyperfine, machineLine } from "./lib.ts";
+import { fmt, hyperfine, machineLine, must, writeResult } from "./lib.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const BINARY = join(ROOT, "dist", "aegisclaw");
@@ -74,12 +74,7 @@ try {
     `| peak RSS of \`aegisclaw run -- true\` (max of 5) | ${fmt(peakRss)} MB | | | <= 80 MB |`,
     "",
   ];
-  writeFileSync(join(ROOT, "bench", "results", "cli.md"), `${lines.join("\n")}\n`);
-  console.log(lines.join("\n"));
+  writeResult("cli", lines);
 } finally {
   rmSync(work, { recursive: true, force: true });
-}
-
-function must(proc: { exitCode: number | null; stderr?: Buffer | undefined }): void {
-  if (proc.exitCode !== 0) throw new Error(`bench setup failed: ${proc.stderr?.toString() ?? ""}`);
 }

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SECCOMP_PROFILE } from "../src/sandbox/index.ts";
-import { fmt, hyperfine, machineLine, type Timing } from "./lib.ts";
+import { fmt, hyperfine, machineLine, must, type Timing, writeResult } from "./lib.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const BINARY = join(ROOT, "dist", "aegisclaw");
@@ -63,12 +63,7 @@ try {
     "`state/selftest.json`, so the rows are steady-state runs.",
     "",
   ];
-  writeFileSync(join(ROOT, "bench", "results", "gvisor.md"), `${lines.join("\n")}\n`);
-  console.log(lines.join("\n"));
+  writeResult("gvisor", lines);
 } finally {
   rmSync(work, { recursive: true, force: true });
-}
-
-function must(proc: { exitCode: number | null; stderr?: Buffer | undefined }): void {
-  if (proc.exitCode !== 0) throw new Error(`bench setup failed: ${proc.stderr?.toString() ?? ""}`);
 }

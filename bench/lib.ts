@@ -1,5 +1,5 @@
 /** Shared helpers for benchmarks: hyperfine runs and markdown tables. */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -44,4 +44,16 @@ export function fmt(value: number, digits = 1): string {
 export function machineLine(): string {
   const cpus = navigator.hardwareConcurrency;
   return `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus} cores, Bun ${Bun.version}.`;
+}
+
+/** Fails a benchmark's set-up step loudly with the command's stderr. */
+export function must(proc: { exitCode: number | null; stderr?: Buffer | undefined }): void {
+  if (proc.exitCode !== 0) throw new Error(`bench setup failed: ${proc.stderr?.toString() ?? ""}`);
+}
+
+/** Writes bench/results/<name>.md (assembled into RESULTS.md by bench/run.sh) and prints it. */
+export function writeResult(name: string, lines: string[]): void {
+  const text = lines.join("\n");
+  writeFileSync(join(import.meta.dir, "results", `${name}.md`), `${text}\n`);
+  console.log(text);
 }
