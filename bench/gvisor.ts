@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SECCOMP_PROFILE } from "../src/sandbox/index.ts";
-import { fmt, hyperfine, machineLine, must, type Timing, writeResult } from "./lib.ts";
+import { fmt, hardenedDockerRun, hyperfine, machineLine, must, type Timing, writeResult } from "./lib.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const BINARY = join(ROOT, "dist", "aegisclaw");
@@ -27,13 +27,7 @@ try {
   must(Bun.spawnSync([BINARY, "init", "--yes"], { env: { ...process.env, ...env }, stdout: "ignore", stderr: "pipe" }));
   const seccomp = join(work, "seccomp.json");
   writeFileSync(seccomp, JSON.stringify(SECCOMP_PROFILE));
-  const hardened = (runtime: string) =>
-    [
-      `${TIMEOUT} docker run --rm ${runtime} --read-only --cap-drop ALL --security-opt no-new-privileges`,
-      `--security-opt seccomp=${seccomp} --user 65534:65534 --network none --ipc none`,
-      "--pids-limit 128 --memory 256m --memory-swap 256m --cpus 1",
-      "--tmpfs /tmp:rw,noexec,nosuid,nodev,size=64m aegisclaw/base:busybox true",
-    ].join(" ");
+  const hardened = (runtime: string) => `${TIMEOUT} ${hardenedDockerRun(seccomp, runtime)}`;
 
   const [rawRunc, rawRunsc, aegisRunc, aegisRunsc] = hyperfine(
     [

@@ -35,6 +35,19 @@ export function hyperfine(commands: Array<{ name: string; command: string }>, op
   }
 }
 
+/**
+ * The `docker run` command line with AegisClaw's hardening (same limits as the defaults), the
+ * baseline the run benchmarks compare against. `seccompPath` holds SECCOMP_PROFILE as JSON.
+ */
+export function hardenedDockerRun(seccompPath: string, runtimeFlag = ""): string {
+  return [
+    `docker run --rm ${runtimeFlag} --read-only --cap-drop ALL --security-opt no-new-privileges`,
+    `--security-opt seccomp=${seccompPath} --user 65534:65534 --network none --ipc none`,
+    "--pids-limit 128 --memory 256m --memory-swap 256m --cpus 1",
+    "--tmpfs /tmp:rw,noexec,nosuid,nodev,size=64m aegisclaw/base:busybox true",
+  ].join(" ");
+}
+
 /** Formats a number with a fixed number of decimals. */
 export function fmt(value: number, digits = 1): string {
   return value.toFixed(digits);

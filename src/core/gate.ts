@@ -1,5 +1,5 @@
 import type { AuditLog, AuditRecord } from "../audit/index.ts";
-import { createBuiltinEngine, type Decision, type PolicyEngine, type PolicyInput } from "../policy/index.ts";
+import { createBuiltinEngine, decideSafely, type Decision, type PolicyEngine, type PolicyInput } from "../policy/index.ts";
 import { describeProfile, isSandboxRuntimeName, OCI_RUNTIMES, type SandboxProfile, type SandboxResult, type SandboxRuntime } from "../sandbox/index.ts";
 import { Redactor } from "../redact/index.ts";
 import { AegisError } from "../shared/index.ts";
@@ -150,12 +150,8 @@ export class Gate {
   }
 
   /** Policy evaluation; an engine failure is a deny, never an allow. */
-  private async evaluate(input: PolicyInput): Promise<Decision> {
-    try {
-      return await this.policy.decide(input);
-    } catch (error) {
-      return { kind: "deny", risk: "high", reasons: [{ rule: "policy.error", message: `policy evaluation failed: ${(error as Error).message}` }] };
-    }
+  private evaluate(input: PolicyInput): Promise<Decision> {
+    return decideSafely(this.policy, input);
   }
 
   /** The runtime a request asks for; it is part of the request hash and the audit summary. */

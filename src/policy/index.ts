@@ -1,7 +1,7 @@
 /** Policy domain: scope grammar, the policy port, the built-in engine and decision combination. */
 export type { Decision, GrantedScope, PolicyEngine, PolicyHistory, PolicyInput, Reason, RequestedScope } from "./engine.ts";
 export { createBuiltinEngine } from "./builtin-engine.ts";
-export { combineDecisions, createCombinedEngine, highestRisk } from "./risk.ts";
+export { combineDecisions, createCombinedEngine, decideSafely, highestRisk } from "./risk.ts";
 export { ENFORCED_KINDS, parseEnforceableScopes, parseScope, scopeCovers, type Risk, type Scope, type ScopeKind } from "./scopes.ts";
 export { SCOPE_RISK, parseRequestedScope, type ScopeRole } from "./scopes.ts";
 export { resolveScopePath, scopeCoversResolved, type ResolvedCoverage, type ResolvedPath } from "./scope-resolve.ts";

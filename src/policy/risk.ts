@@ -33,18 +33,20 @@ export function createCombinedEngine(engines: readonly PolicyEngine[]): PolicyEn
   return {
     name: engines.map((engine) => engine.name).join("+"),
     async decide(input: PolicyInput): Promise<Decision> {
-      const decisions = await Promise.all(
-        engines.map((engine) =>
-          engine.decide(input).catch(
-            (error: unknown): Decision => ({
-              kind: "deny",
-              risk: "high",
-              reasons: [{ rule: "policy.error", message: `policy ${engine.name} failed: ${error instanceof Error ? error.message : String(error)}` }],
-            }),
-          ),
-        ),
-      );
-      return combineDecisions(decisions);
+      return combineDecisions(await Promise.all(engines.map((engine) => decideSafely(engine, input))));
     },
   };
+}
+
+/** One engine's decision; if it throws (or rejects), a deny naming the engine and the error. */
+export async function decideSafely(engine: PolicyEngine, input: PolicyInput): Promise<Decision> {
+  try {
+    return await engine.decide(input);
+  } catch (error) {
+    return {
+      kind: "deny",
+      risk: "high",
+      reasons: [{ rule: "policy.error", message: `policy ${engine.name} failed: ${error instanceof Error ? error.message : String(error)}` }],
+    };
+  }
 }

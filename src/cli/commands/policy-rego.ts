@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp, policyEngines } from "../../app.ts";
-import { buildUserPolicies, combineDecisions, type Decision, type PolicyInput, type UserPolicyEntry } from "../../policy/index.ts";
+import { buildUserPolicies, combineDecisions, decideSafely, type PolicyInput, type UserPolicyEntry } from "../../policy/index.ts";
 import { TEMPLATE_FILES, TEMPLATE_SOURCES } from "../../policy/opa/index.ts";
 import { AegisError } from "../../shared/index.ts";
 import type { CliContext } from "../context.ts";
@@ -36,7 +36,7 @@ async function evaluate(options: Record<string, unknown>, ctx: CliContext): Prom
   const template = app.config.policy.template;
   // The Gate's own engines (src/app.ts), evaluated one by one so --explain can show each.
   const engines = policyEngines(app.config, app.layout);
-  const parts = await Promise.all(engines.map(async (engine) => ({ engine: engine.name, decision: await safeDecide(engine.decide.bind(engine), input) })));
+  const parts = await Promise.all(engines.map(async (engine) => ({ engine: engine.name, decision: await decideSafely(engine, input) })));
   const decision = combineDecisions(parts.map((part) => part.decision));
   if (ctx.json) {
     ctx.stdout(`${JSON.stringify(options.explain === true ? { decision, engines: parts } : decision)}\n`);
@@ -50,14 +50,6 @@ async function evaluate(options: Record<string, unknown>, ctx: CliContext): Prom
     }
   }
   return 0;
-}
-
-async function safeDecide(decide: (input: PolicyInput) => Promise<Decision>, input: PolicyInput): Promise<Decision> {
-  try {
-    return await decide(input);
-  } catch (error) {
-    return { kind: "deny", risk: "high", reasons: [{ rule: "policy.error", message: `policy evaluation failed: ${(error as Error).message}` }] };
-  }
 }
 
 /** `policy build`: compiles the home's own Rego to wasm (all or nothing); they then join every decision. */
