@@ -1,5 +1,5 @@
 /** Options of `run` that take a value, so their value is not mistaken for the image. */
-const VALUE_OPTIONS = new Set(["--scope", "--image", "--timeout"]);
+const VALUE_OPTIONS = new Set(["--scope", "--image", "--timeout", "--runtime"]);
 
 /**
  * `sandbox run-sandbox [options] IMAGE CMD...` (the original tool's spelling) becomes

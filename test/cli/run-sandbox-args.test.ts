@@ -6,6 +6,7 @@ test("run-sandbox args: IMAGE CMD... becomes run --image IMAGE -- CMD, flags ins
   expect(rewriteRunSandbox(["sandbox", "run-sandbox", "--scope", "shell.exec", "--json", "img", "echo"])).toEqual([
     "run", "--scope", "shell.exec", "--json", "--image", "img", "--", "echo",
   ]);
+  expect(rewriteRunSandbox(["sandbox", "run-sandbox", "--runtime", "gvisor", "img", "uname"])).toEqual(["run", "--runtime", "gvisor", "--image", "img", "--", "uname"]);
   expect(rewriteRunSandbox(["sandbox", "run-sandbox"])).toEqual(["run", "--"]);
   expect(rewriteRunSandbox(["run", "--", "echo"])).toEqual(["run", "--", "echo"]);
 });
