@@ -1,5 +1,6 @@
+import { ApprovalQueue, startControlServer, type ControlServer } from "./approvals/index.ts";
 import { AuditLog, recentEntries } from "./audit/index.ts";
-import { EventBus, Gate, historyFrom, homeLayout, loadConfig, LockdownStore, parseSize, requireInitialisedHome, type Config, type HomeLayout } from "./core/index.ts";
+import { EventBus, Gate, historyFrom, homeLayout, loadConfig, LockdownStore, parseDuration, parseSize, requireInitialisedHome, type Config, type HomeLayout } from "./core/index.ts";
 import { createBuiltinEngine, createCombinedEngine, loadUserPolicies, type PolicyEngine } from "./policy/index.ts";
 import { createOpaEngine } from "./policy/opa/index.ts";
 import { createSandboxRuntime, type SandboxRuntime, type SandboxRuntimeName } from "./sandbox/index.ts";
@@ -11,6 +12,8 @@ export interface App {
   config: Config;
   bus: EventBus;
   lockdown: LockdownStore;
+  /** This process's requests waiting for a person; the Gate's approver. */
+  approvals: ApprovalQueue;
   /** The configured runtime (`sandbox.runtime`); lockdown's killAll through it reaches every runtime's sandboxes. */
   runtime: SandboxRuntime;
   /** Every runtime a run may ask for by name, each self-tested before its first run. */
@@ -21,7 +24,12 @@ export interface App {
   gate(): Promise<Gate>;
   /** A Gate for `simulate`: same policy and sandbox compiler, and no way to write the audit log. */
   simulator(): Gate;
-  /** Closes the audit log (writing a checkpoint when entries were added). */
+  /**
+   * Opens this process's control socket (`run/ctl/<pid>.sock`): consoles and `aegisclaw
+   * approvals` in other shells then see its runs and can answer its approvals.
+   */
+  startControl(): ControlServer;
+  /** Closes the control socket and the audit log (writing a checkpoint when entries were added). */
   close(): Promise<void>;
 }
 
@@ -37,6 +45,9 @@ export function createApp(home: string, options: { config?: Config } = {}): App 
 export function assemble(layout: HomeLayout, config: Config): App {
   const bus = new EventBus();
   const lockdown = new LockdownStore(layout.lockdownFile);
+  const approvals = new ApprovalQueue(bus);
+  const approvalTimeoutMs = parseDuration(config.approvals.timeout) ?? 120_000;
+  let control: ControlServer | undefined;
   // Both runtimes talk to the same engine and label their containers alike, so killAll through
   // either one stops the sandboxes of both.
   const runtimeOptions = { socketPath: config.sandbox.dockerSocket, stateDir: layout.state, selfTestImage: config.sandbox.image };
@@ -57,17 +68,25 @@ export function assemble(layout: HomeLayout, config: Config): App {
     config,
     bus,
     lockdown,
+    approvals,
     runtime,
     runtimes,
     openAudit,
     async gate() {
-      return new Gate({ config, home: layout.root, audit: await openAudit(), runtime, runtimes, lockdown, bus, policy, history });
+      return new Gate({ config, home: layout.root, audit: await openAudit(), runtime, runtimes, lockdown, bus, policy, history, approver: approvals, approvalTimeoutMs });
+    },
+    startControl() {
+      control ??= startControlServer(layout.run, bus, approvals);
+      return control;
     },
     simulator() {
       const audit = { append: () => Promise.reject(new AegisError("internal", "simulate must never write the audit log")) };
       return new Gate({ config, home: layout.root, audit, runtime, runtimes, lockdown, bus, policy, history });
     },
     async close() {
+      approvals.withdrawAll("shutting down");
+      control?.close();
+      control = undefined;
       if (audit) await (await audit).close();
     },
   };

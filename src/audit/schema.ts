@@ -47,6 +47,16 @@ export const AuditRecord = z
       })
       .strict()
       .optional(),
+    approval: z
+      .object({
+        outcome: z.enum(["approved", "denied", "expired"]),
+        by: z.string().min(1).max(200),
+        via: z.enum(["console", "cli", "tty", "api", "web", "openclaw", "timeout", "system"]),
+        scope: z.enum(["once", "session"]),
+      })
+      .strict()
+      .optional()
+      .describe("Only on `approval` entries: how a person (or the timeout) resolved an ask"),
     redactions: z.number().int().nonnegative().optional(),
     recovery: z
       .object({ segment: z.string().max(100), droppedBytes: z.number().int().nonnegative() })

@@ -92,6 +92,13 @@ export async function runCli(rawArgv: string[], version: string): Promise<number
     );
 
   cli
+    .command("approvals [action] [...args]", "Requests waiting for a person: approvals list | approve ID [--hash H] | deny ID")
+    .option("--hash <sha256>", "With approve: the request hash you reviewed; refused if the request differs")
+    .action((action: string | undefined, args: string[], options: Options) =>
+      handle(async (c) => (await import("./commands/approvals.ts")).runApprovals(action, args, options, c))(),
+    );
+
+  cli
     .command("lockdown", "Panic: kill every running sandbox and refuse new runs until `unlock`")
     .option("--reason <text>", "Why (recorded in the audit log)")
     .action((options: Options) => handle(async (c) => (await import("./commands/lockdown.ts")).runLockdown(options, c))());

@@ -58,6 +58,12 @@ export const Config = z
         dockerSocket: "/var/run/docker.sock",
         limits: { pids: 128, memory: "256m", cpus: 1, tmpfs: "64m", output: "16m" },
       }),
+    approvals: z
+      .object({
+        timeout: Duration.default("120s").describe("How long a request that needs a person's approval waits before it is denied."),
+      })
+      .strict()
+      .default({ timeout: "120s" }),
     audit: z
       .object({
         checkpointEvery: z.number().int().min(1).default(1000).describe("Signed checkpoint every N entries."),

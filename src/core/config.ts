@@ -80,6 +80,9 @@ sandbox:
     cpus: 1
     tmpfs: 64m
     output: 16m
+approvals:
+  # A request that needs a person's approval is denied when nobody answers within this time.
+  timeout: 120s
 audit:
   # A signed checkpoint every N entries (also written on close).
   checkpointEvery: 1000

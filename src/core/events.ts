@@ -1,3 +1,4 @@
+import type { ApprovalRequest, ApprovalResolution } from "../approvals/types.ts";
 import type { Decision } from "../policy/index.ts";
 
 /** Every event the bus carries, declared once as one discriminated union. Output is already redacted. */
@@ -6,7 +7,10 @@ export type AegisEvent =
   | { type: "run.started"; data: { runId: string; argv: string[]; image: string; runtime: string } }
   | { type: "run.output"; data: { runId: string; stream: "stdout" | "stderr"; text: string } }
   | { type: "run.finished"; data: { runId: string; exitCode: number; durationMs: number; timedOut: boolean; killedBy?: string } }
-  | { type: "lockdown.changed"; data: { active: boolean; reason?: string; killed?: number } };
+  | { type: "lockdown.changed"; data: { active: boolean; reason?: string; killed?: number } }
+  | { type: "approval.requested"; data: ApprovalRequest }
+  | { type: "approval.resolved"; data: ApprovalResolution }
+  | { type: "audit.appended"; data: { seq: number; type: string; runId?: string } };
 
 export type AegisEventType = AegisEvent["type"];
 /** The envelope every subscriber receives. */

@@ -6,6 +6,7 @@ import { AegisError } from "../shared/index.ts";
 import type { RunRequest } from "./action.ts";
 import type { Config } from "./config.ts";
 import type { EventBus } from "./events.ts";
+import { approvalRecord, approvalRequestFor, awaitApproval, checkApproval, DEFAULT_APPROVAL_TIMEOUT_MS, type Approver } from "./gate-approval.ts";
 import { NO_HISTORY, prepareRun, type HistorySource, type PreparedRun } from "./gate-prepare.ts";
 import { LockdownWatch } from "./lockdown-watch.ts";
 import type { LockdownStore } from "./lockdown.ts";
@@ -30,6 +31,10 @@ export interface GateDeps {
   policy?: PolicyEngine;
   /** The actor's recent decisions for the policy input (default: none recorded). */
   history?: HistorySource;
+  /** Who answers `ask` decisions. Without one, an ask is a deny (`approval.unavailable`). */
+  approver?: Approver;
+  /** How long an ask waits for its answer (default 120 s). */
+  approvalTimeoutMs?: number;
 }
 
 /** Where a run's (already redacted) output goes, plus an optional cancel signal. */
@@ -59,10 +64,10 @@ export interface RunOutcome {
 export interface Simulation {
   requestHash: string;
   decision: Decision;
-  /** The policy asked for a human; without an approver (not built yet) the run would be denied. */
+  /** The policy asked for a human: `run` would wait for an approval (and be denied without an approver). */
   approvalRequired: boolean;
-  /** What `run` would do with this decision today. */
-  outcome: "run" | "deny" | "lockdown";
+  /** What `run` would do with this decision: run, wait for a person (ask), refuse. */
+  outcome: "run" | "ask" | "deny" | "lockdown";
   policyInput: PolicyInput;
   sandbox: SandboxProfile;
 }
@@ -86,7 +91,7 @@ export class Gate {
     const prepared = prepareRun(input, this.deps.config, runtime, lock.active, this.deps.history ?? NO_HISTORY, this.deps.home);
     const decision = await this.evaluate(prepared.policyInput);
     const sandbox = describeProfile(prepared.spec, runtime, isSandboxRuntimeName(runtime) ? OCI_RUNTIMES[runtime] : undefined);
-    const outcome = lock.active ? "lockdown" : decision.kind === "allow" ? "run" : "deny";
+    const outcome = lock.active ? "lockdown" : decision.kind === "allow" ? "run" : decision.kind === "ask" ? "ask" : "deny";
     return { requestHash: prepared.hash, decision, approvalRequired: decision.kind === "ask", outcome, policyInput: prepared.policyInput, sandbox };
   }
 
@@ -99,7 +104,9 @@ export class Gate {
     const { request, runId, hash } = prepared;
     const decision: Decision = lock.active
       ? { kind: "deny", risk: "high", reasons: [{ rule: "lockdown", message: `lockdown is active${lock.reason ? `: ${lock.reason}` : ""}` }] }
-      : withoutApprover(await this.evaluate(prepared.policyInput));
+      : this.deps.approver
+        ? await this.evaluate(prepared.policyInput)
+        : withoutApprover(await this.evaluate(prepared.policyInput));
     const decisionEntry = await audit.append({
       type: "decision",
       actor: request.actor,
@@ -112,7 +119,8 @@ export class Gate {
     if (lock.active) {
       throw new AegisError("lockdown", `run refused: ${decision.reasons[0]?.message ?? "lockdown is active"}`, { hint: "`aegisclaw unlock` lifts it" });
     }
-    if (decision.kind !== "allow") throw denialError(request.argv, decision);
+    if (decision.kind === "deny") throw denialError(request.argv, decision);
+    if (decision.kind === "ask") await this.approve(prepared, decision, io.signal);
 
     const executed = await this.execute(prepared, runtimeName, io);
     const { killedBy } = executed;
@@ -147,6 +155,19 @@ export class Gate {
       decisionSeq: decisionEntry.seq,
       resultSeq: resultEntry.seq,
     };
+  }
+
+  /**
+   * The approval stage: the ask is already durable; the person's answer is recorded before
+   * anything runs, and only an approval of this exact request (id and hash) lets it through.
+   */
+  private async approve(prepared: PreparedRun, decision: Decision, cancel: AbortSignal | undefined): Promise<void> {
+    const { approver, audit, lockdown } = this.deps;
+    if (!approver) throw new AegisError("internal", "ask without an approver");
+    const timeoutMs = this.deps.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
+    const resolution = await awaitApproval(approver, approvalRequestFor(prepared, decision, timeoutMs), lockdown, cancel);
+    await audit.append(approvalRecord(resolution, prepared));
+    checkApproval(resolution, prepared, timeoutMs);
   }
 
   /** Policy evaluation; an engine failure is a deny, never an allow. */

@@ -46,13 +46,14 @@ test("simulate: needs no Docker engine", async () => {
   expect((await aegis(home, ["simulate", "--", "true"])).exitCode).toBe(0);
 });
 
-test("simulate: under strict the decision is ask, and the outcome says no approver is available yet", async () => {
+test("simulate: under strict the decision is ask, and the outcome says it would wait for a person", async () => {
   const home = await initHome("strict");
   const result = await aegis(home, ["simulate", "--scope", "shell.exec", "--", "echo", "hi"]);
   expect(result.exitCode).toBe(77);
   expect(result.stdout).toContain("decision:  ASK");
   expect(result.stdout).toContain("approval:  REQUIRED");
-  expect(result.stdout).toContain("no approver is available yet");
+  expect(result.stdout).toContain("would wait for a person's approval");
+  expect(JSON.parse((await aegis(home, ["simulate", "--json", "--scope", "shell.exec", "--", "echo", "hi"])).stdout).outcome).toBe("ask");
 });
 
 test("simulate: the policy input carries the actor's recent history from the audit log", async () => {

@@ -1,6 +1,7 @@
 import { createApp } from "../../app.ts";
 import type { RunOutcome } from "../../core/index.ts";
 import { localActor } from "../actor.ts";
+import { promptForApprovals } from "../approval-prompt.ts";
 import type { CliContext } from "../context.ts";
 import { commandFromArgs, runRequestOptions } from "./run-options.ts";
 
@@ -9,10 +10,14 @@ export async function runRun(positional: string[], options: Record<string, unkno
   const argv = commandFromArgs(positional, options, "run");
   const requestOptions = runRequestOptions(options);
   const app = createApp(ctx.home);
+  const actor = localActor();
   const cancel = new AbortController();
   const onSignal = () => cancel.abort();
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // Consoles and `aegisclaw approvals` in other shells see this run and answer its approvals.
+  app.startControl();
+  const stopPrompt = promptForApprovals(app, ctx, actor.name, Boolean(process.stdin.isTTY && process.stderr.isTTY) && !ctx.json);
   try {
     const gate = await app.gate();
     const write = (stream: "stdout" | "stderr") => (chunk: Uint8Array) => {
@@ -21,7 +26,7 @@ export async function runRun(positional: string[], options: Record<string, unkno
     };
     const outcome = await gate.run(
       {
-        actor: localActor(),
+        actor,
         argv,
         ...requestOptions,
       },
@@ -29,6 +34,7 @@ export async function runRun(positional: string[], options: Record<string, unkno
     );
     return finish(outcome, ctx);
   } finally {
+    stopPrompt();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await app.close();

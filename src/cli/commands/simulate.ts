@@ -6,8 +6,8 @@ import { commandFromArgs, runRequestOptions } from "./run-options.ts";
 
 /**
  * `simulate [--scope S]... [--image I] [--timeout D] -- CMD...`: the Gate up to the sandbox
- * profile, executing and recording nothing. Exit 0 when the command would run, 77 when it
- * would be denied (including an ask with no approver), 75 under lockdown.
+ * profile, executing and recording nothing. Exit 0 when the command would run unattended, 77
+ * when it would be denied or has to wait for a person's approval, 75 under lockdown.
  */
 export async function runSimulate(positional: string[], options: Record<string, unknown>, ctx: CliContext): Promise<number> {
   const argv = commandFromArgs(positional, options, "simulate");
@@ -24,7 +24,8 @@ function render(simulation: Simulation): string {
   const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
   const outcome = {
     run: "would run",
-    deny: simulation.approvalRequired ? "would be denied: approval required and no approver is available yet" : "would be denied",
+    ask: "would wait for a person's approval (console, or `aegisclaw approvals approve ID`), denied if nobody answers in time",
+    deny: "would be denied",
     lockdown: "would be refused: lockdown is active",
   }[simulation.outcome];
   const lines = [
