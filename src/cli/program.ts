@@ -107,9 +107,26 @@ export async function runCli(rawArgv: string[], version: string): Promise<number
     .command("unlock", "Lift lockdown (audited)")
     .action(() => handle(async (c) => (await import("./commands/lockdown.ts")).runUnlock(c))());
 
-  cli.command("", "With no command: a status report (the full-screen console is not built yet)").action(() =>
-    handle(async (c) => (await import("./commands/doctor.ts")).runDoctor(c))(),
+  cli.command("", "With no command on a terminal: the full-screen console (without a terminal: this help)").action(() =>
+    handle(async (c) => {
+      // A full-screen UI on a pipe would wait forever for terminal answers (notes/stack.md §7).
+      if (!process.stdin.isTTY || !process.stdout.isTTY) {
+        cli.outputHelp();
+        return 0;
+      }
+      return (await import("./commands/console.ts")).runConsoleCommand(c);
+    })(),
   );
+
+  cli
+    .command("posture", "Security posture: grade A–F, the breakdown, and the fix for every lost point")
+    .action(() => handle(async (c) => (await import("./commands/posture.ts")).runPosture({}, c))());
+
+  cli
+    .command("xray [action] [...args]", "Live view of running sandboxes from the Docker API: xray list | xray inspect ID")
+    .action((action: string | undefined, args: string[], options: Options) =>
+      handle(async (c) => (await import("./commands/xray.ts")).runXray(action, args, options, c))(),
+    );
 
   cli.help();
   cli.version(version, "-v, --version");

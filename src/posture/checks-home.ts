@@ -1,0 +1,112 @@
+/** Posture checks of the home: policy template, secret store, audit log, API exposure, skills, lockdown. */
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { verifyLog } from "../audit/index.ts";
+import { type Config, exists, type HomeLayout, type LockdownState } from "../core/index.ts";
+import { AgeSecretStore } from "../secrets/index.ts";
+import type { CheckResult } from "./score.ts";
+
+const TEMPLATE_POINTS: Readonly<Record<Config["policy"]["template"], number>> = { strict: 15, standard: 12, permissive: 5 };
+const TEMPLATE_DETAIL: Readonly<Record<Config["policy"]["template"], string>> = {
+  strict: "asks a human for every command",
+  standard: "allows granted low/medium-risk scopes and asks for high/critical ones",
+  permissive: "asks only for critical scopes",
+};
+
+/** policy (15): strict 15, standard 12, permissive 5. User policies are neutral: they can only tighten. */
+export function policyCheck(config: Config, layout: HomeLayout): CheckResult {
+  const template = config.policy.template;
+  const users = regoFiles(layout.policies).length;
+  const extra = users === 0 ? "" : `; plus ${users} user polic${users === 1 ? "y" : "ies"} (neutral: they can only make decisions stricter)`;
+  const detail = `template ${template} ${TEMPLATE_DETAIL[template]}${extra}`;
+  if (template === "strict") return { earned: TEMPLATE_POINTS.strict, detail };
+  const fix = template === "permissive" ? "aegisclaw policy use strict (or `aegisclaw policy use standard` for 12 of 15)" : "aegisclaw policy use strict";
+  return { earned: TEMPLATE_POINTS[template], detail, fix };
+}
+
+/**
+ * secrets (10): an identity sealed with a passphrase and readable only by its owner earns all;
+ * an unsealed one half (anyone who copies the home can decrypt every secret); none, or one other
+ * users can read, nothing.
+ */
+export function secretsCheck(layout: HomeLayout): CheckResult {
+  const store = new AgeSecretStore(layout.secrets);
+  const identity = store.paths.identity;
+  if (!store.isInitialised()) {
+    return { earned: 0, detail: "no secret store: credentials an agent needs have no encrypted place to live", fix: "aegisclaw secrets init --passphrase" };
+  }
+  const mode = statSync(identity).mode & 0o777;
+  if (mode & 0o077) return { earned: 0, detail: `${identity} is mode ${mode.toString(8)}: other users can read the key to every secret`, fix: `chmod 600 ${identity}` };
+  if (store.isPassphraseProtected()) return { earned: 10, detail: "age secret store; identity sealed with a passphrase (mode 600)" };
+  const sealed = `${identity}.sealed`;
+  return {
+    earned: 5,
+    detail: "age secret store, but its identity is not passphrase-protected: a copy of the home decrypts every secret",
+    fix: `seal it with the age CLI: age -p -a -o ${sealed} ${identity} && chmod 600 ${sealed} && mv ${sealed} ${identity} (an empty store can instead be recreated: rm ${identity} && aegisclaw secrets init --passphrase)`,
+  };
+}
+
+/** audit (15): verifies and every entry is under a signed checkpoint: 15; verifies with an unsigned tail: 10. */
+export async function auditCheck(layout: HomeLayout): Promise<CheckResult> {
+  if (!exists(layout.audit)) return { earned: 0, detail: "no audit log: nothing is recorded, so every run is refused", fix: "aegisclaw init" };
+  let report: Awaited<ReturnType<typeof verifyLog>>;
+  try {
+    report = await verifyLog(layout.audit);
+  } catch (error) {
+    return { earned: 0, status: "unknown", detail: `the audit log could not be verified: ${(error as Error).message}`, fix: "aegisclaw logs verify" };
+  }
+  if (!report.ok) {
+    const failure = report.failure;
+    const where = failure ? `${failure.seq !== undefined ? `entry ${failure.seq}` : failure.segment}${failure.line ? ` line ${failure.line}` : ""}: ${failure.reason}` : "unknown failure";
+    return { earned: 0, detail: `the audit log does NOT verify (${where})`, fix: "aegisclaw logs verify; keep the files as evidence and compare with a backup or exported checkpoints" };
+  }
+  const signed = report.latestCheckpoint?.treeSize ?? 0;
+  if (signed >= report.entries) {
+    return { earned: 15, detail: `${entries(report.entries)} verified (hash chain, Merkle root); the latest of ${report.checkpoints} signed checkpoint(s) covers all of them` };
+  }
+  return {
+    earned: 10,
+    detail: `${entries(report.entries)} verified, but the latest signed checkpoint covers only ${signed}: newer entries could be cut off unnoticed`,
+    fix: "aegisclaw logs checkpoint",
+  };
+}
+
+/**
+ * server-auth (10): this version has no API server, so nothing is exposed. The server issue
+ * replaces this check; until then a tokens file is only checked for its mode.
+ */
+export function serverAuthCheck(tokensFile: string): CheckResult {
+  if (!exists(tokensFile)) return { earned: 10, detail: "no API server configured" };
+  const mode = statSync(tokensFile).mode & 0o777;
+  if (mode & 0o077) return { earned: 0, detail: `${tokensFile} is mode ${mode.toString(8)}: other users can read API tokens`, fix: `chmod 600 ${tokensFile}` };
+  return { earned: 10, status: "unknown", detail: `${tokensFile} exists (mode 600), but this version has no API server to check it against` };
+}
+
+/**
+ * skill-signing (10): this version cannot install or run skills and config has no "signed
+ * skills only" setting, so there is nothing to verify. No unsigned skill can run, hence full
+ * points, but the status says "unknown" rather than pretend a check happened.
+ */
+export function skillSigningCheck(layout: HomeLayout): CheckResult {
+  const present = exists(layout.skills) ? readdirSync(layout.skills).length : 0;
+  const unused = present === 0 ? "" : ` (${present} item(s) in skills/ are not used by this version)`;
+  return { earned: 10, status: "unknown", detail: `skills are not supported yet, so none can run, signed or not; there is no signing setting to check${unused}` };
+}
+
+/** lockdown (0, informational): shown so the score is read in context; it neither adds nor costs points. */
+export function lockdownCheck(state: LockdownState): CheckResult {
+  if (!state.active) return { earned: 0, detail: "not active" };
+  return { earned: 0, detail: `ACTIVE${state.since ? ` since ${state.since}` : ""}${state.reason ? `: ${state.reason}` : ""}; every run is refused until \`aegisclaw unlock\`` };
+}
+
+function entries(count: number): string {
+  return `${count} ${count === 1 ? "entry" : "entries"}`;
+}
+
+function regoFiles(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((file) => file.endsWith(".rego") && statSync(join(dir, file)).isFile());
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,87 @@
+/** Posture checks of the sandbox: which runtime, whether seccomp is proven in force, and network. */
+import type { Config } from "../core/index.ts";
+import { parseScope } from "../policy/index.ts";
+import { OCI_RUNTIMES, type RuntimeStatus, type SelfTestEntry } from "../sandbox/index.ts";
+import { type EngineFacts, judgeSelfTest, type SelfTestVerdict } from "./engine-evidence.ts";
+import type { CheckResult } from "./score.ts";
+
+const GVISOR_SETUP = "bash scripts/setup-gvisor.sh (as root)";
+/** runc with AegisClaw's hardening still shares the host kernel; gVisor adds a user-space one. */
+const RUNC_POINTS = 14;
+const UNCONFIRMED_SECCOMP_POINTS = 5;
+const SPECIFIC_NET_GRANT_POINTS = 5;
+
+/** The OCI runtime a configured runtime name runs on. */
+export function ociRuntimeOf(config: Config): string {
+  return OCI_RUNTIMES[config.sandbox.runtime] ?? "runc";
+}
+
+/** runtime (20): gVisor available earns all; runc (hardened) 14; an unavailable runtime refuses every run. */
+export function runtimeCheck(config: Config, status: RuntimeStatus, facts: EngineFacts | undefined): CheckResult {
+  const name = config.sandbox.runtime;
+  if (!status.available) {
+    return { earned: 0, detail: `sandbox.runtime is ${name}, which is not available: ${status.detail} (every run is refused)`, fix: status.hint ?? "run `aegisclaw doctor`" };
+  }
+  if (name === "gvisor") return { earned: 20, detail: "gvisor (runsc): each sandbox runs on a user-space kernel, not the host's" };
+  const runscRegistered = facts?.runtimes.runsc !== undefined;
+  return {
+    earned: RUNC_POINTS,
+    detail: "docker (runc): hardened container, but it shares the host kernel",
+    fix: runscRegistered ? "set `sandbox.runtime: gvisor` in config.yaml (runsc is registered on this engine)" : `register gVisor with ${GVISOR_SETUP}, then set \`sandbox.runtime: gvisor\` in config.yaml`,
+  };
+}
+
+/**
+ * seccomp (10): every sandbox is created with the AegisClaw profile and checked after create,
+ * but only the runtime self-test proves the OCI runtime enforces it (gVisor without
+ * --oci-seccomp silently does not). A current recorded pass earns all; none earns half.
+ */
+export function seccompCheck(config: Config, facts: EngineFacts | undefined, entry: SelfTestEntry | undefined, now: number): CheckResult {
+  if (!facts) {
+    return { earned: 0, status: "unknown", detail: `the Docker engine at ${config.sandbox.dockerSocket} did not answer, so seccomp support cannot be checked`, fix: "start Docker (e.g. bash scripts/start-docker.sh) and check `aegisclaw doctor`" };
+  }
+  if (!facts.seccomp) {
+    return { earned: 0, detail: "the Docker engine reports no seccomp support, so no sandbox can get the AegisClaw profile", fix: "use a kernel and dockerd built with seccomp (CONFIG_SECCOMP, libseccomp)" };
+  }
+  const oci = ociRuntimeOf(config);
+  if (oci === "runsc" && !(facts.runtimes.runsc?.runtimeArgs ?? []).includes("--oci-seccomp")) {
+    return { earned: 0, detail: "runsc is registered without --oci-seccomp, so gVisor ignores the seccomp profile (its self-test refuses every run)", fix: `re-register gVisor with ${GVISOR_SETUP}` };
+  }
+  const verdict: SelfTestVerdict = judgeSelfTest(entry, facts, oci, now);
+  if (verdict.kind === "confirmed") {
+    const proof = oci === "runc" ? "seccomp filter mode 2, and `unshare` answered ENOSYS as only the AegisClaw profile does" : "seccomp filter mode 2 under gVisor (runsc --oci-seccomp)";
+    return { earned: 10, detail: `the ${config.sandbox.runtime} self-test at ${verdict.entry.passedAt} saw ${proof}` };
+  }
+  const why = verdict.kind === "missing" ? "no self-test of this runtime is recorded in state/selftest.json" : `the recorded self-test no longer counts: ${verdict.why}`;
+  return {
+    earned: UNCONFIRMED_SECCOMP_POINTS,
+    detail: `the engine supports seccomp and every sandbox is created with the AegisClaw profile, but enforcement is not confirmed: ${why}`,
+    fix: "run one command through AegisClaw (e.g. `aegisclaw run -- true`): the runtime self-tests before it and records a pass for 24 h",
+  };
+}
+
+/**
+ * network (10): sandboxes always get network mode "none" (only lo) in this version; what can
+ * weaken that is a `net.outbound` grant in config.yaml, which applies to every run. A specific
+ * host costs half; a wildcard or an unparseable (over-broad) one costs all.
+ */
+export function networkCheck(config: Config): CheckResult {
+  const netGrants = config.policy.grants.filter((grant) => grant.trim().startsWith("net.outbound"));
+  if (netGrants.length === 0) return { earned: 10, detail: "sandboxes get no network (mode none, only lo), and policy.grants grants no network scope" };
+  const broad = netGrants.filter(isBroadNetGrant);
+  const listed = netGrants.map((grant) => `\`${grant}\``).join(", ");
+  // This version refuses net.outbound grants at run time, so today they break runs rather than open the network.
+  const today = "this version refuses such grants, so every run fails until they are removed";
+  const fix = `remove ${listed} from policy.grants in config.yaml; grant a host to one run with --scope net.outbound:HOST:PORT when egress is supported`;
+  if (broad.length > 0) return { earned: 0, detail: `policy.grants in config.yaml grants broad network access to every run (${broad.join(", ")}); ${today}`, fix };
+  return { earned: SPECIFIC_NET_GRANT_POINTS, detail: `policy.grants in config.yaml grants network access to every run (${netGrants.join(", ")}); ${today}`, fix };
+}
+
+/** A wildcard host, or anything the scope grammar refuses (`net.outbound:*`, a bare kind). */
+function isBroadNetGrant(grant: string): boolean {
+  try {
+    return parseScope(grant.trim()).wildcard === true;
+  } catch {
+    return true;
+  }
+}
