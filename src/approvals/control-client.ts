@@ -6,6 +6,14 @@ import type { ApprovalChannel, ApprovalChoice, ApprovalRequest, ApprovalResoluti
 
 const HELLO_TIMEOUT_MS = 2000;
 const RESOLVE_TIMEOUT_MS = 5000;
+/** Events kept between connect and subscribe(); a caller that never subscribes cannot grow it further. */
+const MAX_EARLY_EVENTS = 10_000;
+
+interface Welcome {
+  pid: number;
+  pending: ApprovalRequest[];
+  runs: EventEnvelope[];
+}
 
 type Waiter = { resolve: (resolution: ApprovalResolution) => void; reject: (error: Error) => void; timer: ReturnType<typeof setTimeout> };
 
@@ -16,17 +24,25 @@ export class ControlClient {
   private readonly waiters = new Map<number, Waiter>();
   private readonly closeListeners = new Set<() => void>();
   private eventListener: ((event: EventEnvelope) => void) | undefined;
-  private welcomed: ((welcome: { pid: number; pending: ApprovalRequest[] }) => void) | undefined;
-  /** The serving process, and what it had pending when we connected. */
+  /** Events that arrived before subscribe() named a listener. */
+  private early: EventEnvelope[] = [];
+  private welcomed: ((welcome: Welcome) => void) | undefined;
+  /** The serving process, what it had pending when we connected, and its runs still going (their run.started events). */
   pid = 0;
+  private streaming = false;
   pending: ApprovalRequest[] = [];
+  runs: EventEnvelope[] = [];
 
   private constructor() {}
 
-  /** Connects and authenticates; rejects when nobody listens or the key is refused. */
-  static async connect(path: string, key: string, client: string): Promise<ControlClient> {
+  /**
+   * Connects and authenticates; rejects when nobody listens or the key is refused. With
+   * `stream`, events flow from the moment of the snapshot (delivered once subscribe() is called).
+   */
+  static async connect(path: string, key: string, client: string, stream = false): Promise<ControlClient> {
     const self = new ControlClient();
-    const welcome = new Promise<{ pid: number; pending: ApprovalRequest[] }>((resolve) => (self.welcomed = resolve));
+    self.streaming = stream;
+    const welcome = new Promise<Welcome>((resolve) => (self.welcomed = resolve));
     const socket = await Bun.connect<undefined>({
       unix: path,
       socket: {
@@ -37,16 +53,17 @@ export class ControlClient {
       },
     });
     self.line = new LineSocket(socket as Socket<unknown>, (message) => self.handle(message));
-    self.line.send({ op: "hello", key, client });
+    self.line.send({ op: "hello", key, client, ...(stream ? { subscribe: true } : {}) });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new AegisError("unavailable", `control socket ${path} did not answer (wrong key or not an AegisClaw process)`)), HELLO_TIMEOUT_MS);
       self.onClose(() => reject(new AegisError("unavailable", `control socket ${path} closed the connection (wrong key?)`)));
     });
     try {
-      const { pid, pending } = await Promise.race([welcome, timeout]);
+      const { pid, pending, runs } = await Promise.race([welcome, timeout]);
       self.pid = pid;
       self.pending = pending;
+      self.runs = runs;
     } catch (error) {
       self.close();
       throw error;
@@ -59,7 +76,9 @@ export class ControlClient {
   /** Streams the serving process's events (runs, approvals, lockdown, audit) to `listener`. */
   subscribe(listener: (event: EventEnvelope) => void): void {
     this.eventListener = listener;
-    this.line.send({ op: "subscribe" });
+    for (const event of this.early.splice(0)) listener(event);
+    if (!this.streaming) this.line.send({ op: "subscribe" });
+    this.streaming = true;
   }
 
   /** Answers one of the serving process's pending requests; rejects with the queue's own error. */
@@ -92,8 +111,12 @@ export class ControlClient {
   private handle(message: unknown): void {
     if (typeof message !== "object" || message === null) return;
     const m = message as Record<string, unknown>;
-    if (m.op === "welcome" && typeof m.pid === "number" && Array.isArray(m.pending)) this.welcomed?.({ pid: m.pid, pending: m.pending as ApprovalRequest[] });
-    else if (m.op === "event" && typeof m.event === "object" && m.event !== null) this.eventListener?.(m.event as EventEnvelope);
+    if (m.op === "welcome" && typeof m.pid === "number" && Array.isArray(m.pending)) {
+      this.welcomed?.({ pid: m.pid, pending: m.pending as ApprovalRequest[], runs: Array.isArray(m.runs) ? (m.runs as EventEnvelope[]) : [] });
+    } else if (m.op === "event" && typeof m.event === "object" && m.event !== null) {
+      if (this.eventListener) this.eventListener(m.event as EventEnvelope);
+      else if (this.early.length < MAX_EARLY_EVENTS) this.early.push(m.event as EventEnvelope);
+    }
     else if (m.op === "result" && typeof m.ref === "number") {
       if (m.ok === true) this.settle(m.ref, m.resolution as ApprovalResolution);
       else this.settle(m.ref, undefined, new AegisError(errorCode(m.code), String(m.message ?? "refused"), { hint: typeof m.hint === "string" ? m.hint : undefined }));

@@ -68,7 +68,8 @@ export function startControlServer(runDir: string, bus: EventBus, queue: Approva
     if (!peer.greeted) {
       if (message.op !== "hello" || !keyMatches(message.key, key)) return peer.line.close();
       peer.greeted = true;
-      return void peer.line.send({ op: "welcome", pid: process.pid, pending: queue.list() } satisfies ServerMessage);
+      peer.subscribed = message.subscribe === true;
+      return void peer.line.send({ op: "welcome", pid: process.pid, pending: queue.list(), runs: [...activeRuns.values()] } satisfies ServerMessage);
     }
     if (message.op === "subscribe") {
       peer.subscribed = true;
@@ -87,7 +88,11 @@ export function startControlServer(runDir: string, bus: EventBus, queue: Approva
     peer.line.close();
   };
 
+  // Runs still going, so a console that connects mid-run still learns what is running.
+  const activeRuns = new Map<string, EventEnvelope>();
   const unsubscribe = bus.subscribe((event: EventEnvelope) => {
+    if (event.type === "run.started") activeRuns.set((event as EventEnvelope<"run.started">).data.runId, event);
+    if (event.type === "run.finished") activeRuns.delete((event as EventEnvelope<"run.finished">).data.runId);
     for (const peer of peers) if (peer.subscribed) peer.line.send({ op: "event", event } satisfies ServerMessage);
   });
 

@@ -20,9 +20,9 @@ export function controlSockets(runDir: string): Array<{ pid: number; path: strin
 }
 
 /** Connects to one socket; a socket whose process is dead is a leftover and is removed. */
-export async function connectControl(runDir: string, socket: { pid: number; path: string }, client: string): Promise<ControlClient | undefined> {
+export async function connectControl(runDir: string, socket: { pid: number; path: string }, client: string, stream = false): Promise<ControlClient | undefined> {
   try {
-    return await ControlClient.connect(socket.path, controlKey(runDir), client);
+    return await ControlClient.connect(socket.path, controlKey(runDir), client, stream);
   } catch (error) {
     if (!processAlive(socket.pid)) rmSync(socket.path, { force: true });
     else if (error instanceof AegisError && error.code === "integrity") throw error;

@@ -84,14 +84,16 @@ export class HomeMonitor {
   private async follow(socket: { pid: number; path: string }): Promise<void> {
     this.connecting.add(socket.pid);
     try {
-      const client = await connectControl(this.runDir, socket, this.clientName).catch(() => undefined);
+      const client = await connectControl(this.runDir, socket, this.clientName, true).catch(() => undefined);
       if (!client) return;
       if (this.closed) return client.close();
       const connection: Connection = { client, pending: new Map(client.pending.map((r) => [r.id, r])) };
       this.connections.set(socket.pid, connection);
       client.onClose(() => this.forget(socket.pid, connection));
-      client.subscribe((event) => this.observe(connection, event));
+      // The snapshot first (runs already going, requests already waiting), then the live stream.
+      for (const run of client.runs) this.listener(run);
       for (const request of connection.pending.values()) this.emit("approval.requested", request);
+      client.subscribe((event) => this.observe(connection, event));
     } finally {
       this.connecting.delete(socket.pid);
     }

@@ -146,6 +146,22 @@ describe("control socket", () => {
     client.close();
   });
 
+  test("control socket: a client connecting mid-run learns of the runs still going, and streams from that instant", async () => {
+    const dir = runDir();
+    const { bus } = serve(dir);
+    bus.publish("run.started", { runId: "r-old", argv: ["true"], image: "i", runtime: "docker" });
+    bus.publish("run.finished", { runId: "r-old", exitCode: 0, durationMs: 1, timedOut: false });
+    bus.publish("run.started", { runId: "r-live", argv: ["sleep", "9"], image: "i", runtime: "docker" });
+    const client = await ControlClient.connect(join(dir, "ctl", `${process.pid}.sock`), controlKey(dir), "console:test", true);
+    expect(client.runs.map((e) => (e.data as { runId: string }).runId)).toEqual(["r-live"]);
+    bus.publish("run.output", { runId: "r-live", stream: "stdout", text: "before subscribe" });
+    await Bun.sleep(20);
+    const events: EventEnvelope[] = [];
+    client.subscribe((event) => events.push(event));
+    expect(events.map((e) => e.type)).toEqual(["run.output"]);
+    client.close();
+  });
+
   test("control socket: another process's pending request is listed and approved through discovery", async () => {
     const dir = runDir();
     const held = await holder(dir);

@@ -1,31 +1,11 @@
 import { beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { requireDocker } from "../helpers/docker.ts";
-import { aegis, BINARY, jsonLines, tempHome, useCompiledBinary } from "../helpers/cli.ts";
+import { aegis, backgroundAegis, initHomeWith, jsonLines, useCompiledBinary } from "../helpers/cli.ts";
 
 useCompiledBinary();
 
-/** A strict home (every command asks) whose approvals expire after `timeout`. */
-async function strictHome(timeout = "60s"): Promise<string> {
-  const home = tempHome();
-  expect((await aegis(home, ["init", "--yes", "--template", "strict"])).exitCode).toBe(0);
-  const config = join(home, "config.yaml");
-  writeFileSync(config, readFileSync(config, "utf8").replace("timeout: 120s", `timeout: ${timeout}`));
-  return home;
-}
-
-/** Starts `aegisclaw run` in the background (no TTY, like a script in another shell). */
-function backgroundRun(home: string, argv: string[]) {
-  const proc = Bun.spawn([BINARY, "run", "--scope", "shell.exec", "--", ...argv], {
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", AEGISCLAW_HOME: home },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const done = Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]).then(([stdout, stderr, exitCode]) => ({ stdout, stderr, exitCode }));
-  return { proc, done };
-}
+const strictHome = (timeout?: string) => initHomeWith("strict", timeout);
+const backgroundRun = (home: string, argv: string[]) => backgroundAegis(home, ["run", "--scope", "shell.exec", "--", ...argv]);
 
 /** Waits until `approvals list` shows a pending request, and returns it. */
 async function firstPending(home: string): Promise<{ id: string; requestHash: string; argv: string[] }> {

@@ -1,25 +1,9 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { BINARY, tempHome, useCompiledBinary } from "../helpers/cli.ts";
+import { tmux, waitForScreen } from "../helpers/tmux.ts";
 
 useCompiledBinary();
-
-function tmux(...args: string[]): string {
-  const proc = Bun.spawnSync(["tmux", ...args], { stdout: "pipe", stderr: "pipe" });
-  if (proc.exitCode !== 0) throw new Error(`tmux ${args.join(" ")}: ${proc.stderr.toString()}`);
-  return proc.stdout.toString();
-}
-
-async function waitForScreen(session: string, text: string): Promise<string> {
-  const deadline = Date.now() + 15_000;
-  let screen = "";
-  while (Date.now() < deadline) {
-    screen = tmux("capture-pane", "-p", "-t", session);
-    if (screen.includes(text)) return screen;
-    await Bun.sleep(100);
-  }
-  throw new Error(`"${text}" never appeared; screen:\n${screen}`);
-}
 
 test("init wizard: on a real terminal it shows what it detected, asks for the template, and writes it", async () => {
   const home = tempHome();

@@ -1,4 +1,5 @@
 import { beforeAll } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "./temp-home.ts";
 
@@ -46,4 +47,26 @@ export function jsonLines(text: string): Array<Record<string, unknown>> {
     .split("\n")
     .filter((line) => line.trim() !== "")
     .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** An initialised home with `template`, whose approvals expire after `approvalTimeout`. */
+export async function initHomeWith(template: "strict" | "standard" | "permissive", approvalTimeout = "60s"): Promise<string> {
+  const home = tempHome();
+  const init = await aegis(home, ["init", "--yes", "--template", template]);
+  if (init.exitCode !== 0) throw new Error(`init failed: ${init.stderr}`);
+  const config = join(home, "config.yaml");
+  writeFileSync(config, readFileSync(config, "utf8").replace("timeout: 120s", `timeout: ${approvalTimeout}`));
+  return home;
+}
+
+/** Starts the compiled binary in the background with no stdin, like a script in another shell. */
+export function backgroundAegis(home: string, args: string[]): { proc: ReturnType<typeof Bun.spawn>; done: Promise<CliResult> } {
+  const proc = Bun.spawn([BINARY, ...args], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", AEGISCLAW_HOME: home },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const done = Promise.all([new Response(proc.stdout as ReadableStream).text(), new Response(proc.stderr as ReadableStream).text(), proc.exited]).then(([stdout, stderr, exitCode]) => ({ stdout, stderr, exitCode }));
+  return { proc, done };
 }
