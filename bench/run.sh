@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v hyperfine >/dev/null 2>&1 || { echo "bench: hyperfine missing: apt-get install -y hyperfine" >&2; exit 69; }
 bash scripts/build.sh
-for bench in bench/cli.ts bench/audit.ts bench/policy.ts bench/redact.ts bench/gvisor.ts; do
+for bench in bench/cli.ts bench/audit.ts bench/policy.ts bench/redact.ts bench/gvisor.ts bench/panic.ts bench/console.ts; do
   echo "bench: $bench" >&2
   node_modules/.bin/bun "$bench"
 done

@@ -1,0 +1,33 @@
+/**
+ * Child process of bench/console.ts: an AegisClaw process that queues approval requests on its
+ * control socket, like a `run` waiting in another shell. Each request's argv carries the
+ * wall-clock instant (ms) it was queued; the next one is queued after the
+ * previous was answered. Usage: bun approval-requester.ts HOME COUNT
+ */
+import { createApp } from "../src/app.ts";
+
+const [home, count] = process.argv.slice(2);
+if (!home || !count) throw new Error("usage: approval-requester.ts HOME COUNT");
+const app = createApp(home);
+app.startControl();
+// The wall clock is the one clock both processes share (1 ms resolution); per-process
+// timeOrigin and hrtime origins differ between processes.
+const now = () => Date.now();
+for (let i = 0; i < Number(count); i++) {
+  const queued = now();
+  await app.approvals.request({
+    id: `r-bench-${process.pid}-${i}`,
+    requestHash: crypto.getRandomValues(new Uint8Array(32)).toHex(),
+    createdAt: new Date().toISOString(),
+    expiresAt: new Date(Date.now() + 30_000).toISOString(),
+    actor: { name: "bench", source: "cli" },
+    argv: ["bench-marker", String(queued)],
+    image: "aegisclaw/base:busybox",
+    runtime: "docker",
+    scopes: [{ scope: "shell.exec:bench-marker", risk: "medium" }],
+    reasons: [{ rule: "bench", message: "benchmark request" }],
+    risk: "medium",
+    pid: process.pid,
+  });
+}
+await app.close();
