@@ -56,8 +56,8 @@ export async function createLiveBackend(app: App, who: string): Promise<ConsoleB
       const lock = app.lockdown.read();
       return {
         runtime: oci ? `${runtime} (${oci})` : runtime,
-        seccomp: profile.seccomp.startsWith("AegisClaw") ? "on (AegisClaw profile)" : profile.seccomp,
-        network: profile.network === "none" ? "none unless granted" : profile.network,
+        seccomp: profile.seccomp.startsWith("AegisClaw") ? "AegisClaw profile" : profile.seccomp,
+        network: profile.network,
         lockdown: { active: lock.active, ...(lock.reason ? { reason: lock.reason } : {}) },
         policyTemplate: app.config.policy.template,
         adapter: "OpenClaw: not configured",
