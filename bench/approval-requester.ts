@@ -5,6 +5,7 @@
  * previous was answered. Usage: bun approval-requester.ts HOME COUNT
  */
 import { createApp } from "../src/app.ts";
+import { approvalRequest } from "../test/approvals/fixtures.ts";
 
 const [home, count] = process.argv.slice(2);
 if (!home || !count) throw new Error("usage: approval-requester.ts HOME COUNT");
@@ -15,19 +16,6 @@ app.startControl();
 const now = () => Date.now();
 for (let i = 0; i < Number(count); i++) {
   const queued = now();
-  await app.approvals.request({
-    id: `r-bench-${process.pid}-${i}`,
-    requestHash: crypto.getRandomValues(new Uint8Array(32)).toHex(),
-    createdAt: new Date().toISOString(),
-    expiresAt: new Date(Date.now() + 30_000).toISOString(),
-    actor: { name: "bench", source: "cli" },
-    argv: ["bench-marker", String(queued)],
-    image: "aegisclaw/base:busybox",
-    runtime: "docker",
-    scopes: [{ scope: "shell.exec:bench-marker", risk: "medium" }],
-    reasons: [{ rule: "bench", message: "benchmark request" }],
-    risk: "medium",
-    pid: process.pid,
-  });
+  await app.approvals.request(approvalRequest({ id: `r-bench-${process.pid}-${i}`, argv: ["bench-marker", String(queued)] }, 30_000));
 }
 await app.close();
