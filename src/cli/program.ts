@@ -128,6 +128,24 @@ export async function runCli(rawArgv: string[], version: string): Promise<number
       handle(async (c) => (await import("./commands/xray.ts")).runXray(action, args, options, c))(),
     );
 
+  cli
+    .command("serve", "Authenticated HTTP + WebSocket API (docs/api.md) on 127.0.0.1:7878 until Ctrl-C")
+    .option("--host <address>", "Address to bind (default 127.0.0.1); anything else needs --cert/--key or --insecure")
+    .option("--port <port>", "Port (default 7878; 0 picks a free one)")
+    .option("--cert <file>", "TLS certificate (PEM), with --key")
+    .option("--key <file>", "TLS private key (PEM), with --cert")
+    .option("--insecure", "Allow plain HTTP on a non-loopback address (tokens cross the network unencrypted)")
+    .option("--origin <origin>", "Also allow browser pages of this exact origin (repeatable; no wildcards)")
+    .action((options: Options) => handle(async (c) => (await import("./commands/serve.ts")).runServe(options, c))());
+
+  cli
+    .command("token [action] [...args]", "API tokens: token create --role admin|operator|viewer [--name N] | list | revoke ID")
+    .option("--role <role>", "With create: admin | operator | viewer")
+    .option("--name <name>", "With create: a name recorded as the actor and approver (default <role>-<id>)")
+    .action((action: string | undefined, args: string[], options: Options) =>
+      handle(async (c) => (await import("./commands/token.ts")).runToken(action, args, options, c))(),
+    );
+
   cli.help();
   cli.version(version, "-v, --version");
 

@@ -3,10 +3,23 @@ import type { Decision } from "../policy/index.ts";
 
 /** Every event the bus carries, declared once as one discriminated union. Output is already redacted. */
 export type AegisEvent =
-  | { type: "decision"; data: { runId: string; requestHash: string; decision: Decision; auditSeq: number } }
+  | { type: "decision"; data: { runId: string; requestHash: string; decision: Decision; auditSeq: number; evaluationMs?: number; decideOnly?: boolean } }
   | { type: "run.started"; data: { runId: string; argv: string[]; image: string; runtime: string } }
   | { type: "run.output"; data: { runId: string; stream: "stdout" | "stderr"; text: string } }
-  | { type: "run.finished"; data: { runId: string; exitCode: number; durationMs: number; timedOut: boolean; killedBy?: string } }
+  | {
+      type: "run.finished";
+      data: {
+        runId: string;
+        exitCode: number;
+        durationMs: number;
+        timedOut: boolean;
+        killedBy?: string;
+        /** How many secret values the output needed redacted (a count, never the values). */
+        redactions?: number;
+        /** From handing the run to the runtime until the sandbox first showed life (first output byte, else its exit); absent when it never started. */
+        startupMs?: number;
+      };
+    }
   | { type: "lockdown.changed"; data: { active: boolean; reason?: string; killed?: number } }
   | { type: "approval.requested"; data: ApprovalRequest }
   | { type: "approval.resolved"; data: ApprovalResolution }

@@ -1,8 +1,8 @@
-import type { AuditLog, AuditRecord } from "../audit/index.ts";
+import type { AuditLog, AuditReason, AuditRecord } from "../audit/index.ts";
 import { createBuiltinEngine, decideSafely, type Decision, type PolicyEngine, type PolicyInput } from "../policy/index.ts";
 import { describeProfile, isSandboxRuntimeName, OCI_RUNTIMES, type SandboxProfile, type SandboxResult, type SandboxRuntime } from "../sandbox/index.ts";
 import { Redactor } from "../redact/index.ts";
-import { AegisError } from "../shared/index.ts";
+import { AegisError, isAegisError } from "../shared/index.ts";
 import type { RunRequest } from "./action.ts";
 import type { Config } from "./config.ts";
 import type { EventBus } from "./events.ts";
@@ -42,6 +42,32 @@ export interface RunIo {
   stdout(chunk: Uint8Array): void;
   stderr(chunk: Uint8Array): void;
   signal?: AbortSignal;
+  /**
+   * Called once the decision is durable in the audit log, before any approval wait or
+   * execution: front ends that answer early (the API returns the run id) learn it here.
+   */
+  onDecision?(decided: { runId: string; requestHash: string; decision: Decision; auditSeq: number }): void;
+}
+
+/**
+ * What `decide` answers: a verdict without execution. Deny (policy, person, timeout or
+ * lockdown) is a value here, not an error, so an agent always gets the reasons.
+ */
+export interface Verdict {
+  verdict: "allow" | "deny";
+  /** The request's id (the approval id when a person was asked). */
+  id: string;
+  requestHash: string;
+  /** The policy's decision as given, before any approval. */
+  decision: Decision;
+  /** Why: the policy's reasons, then the approval's when a person (or the timeout) answered. */
+  reasons: AuditReason[];
+  /** Set when a person was asked. */
+  approval?: { outcome: "approved" | "denied" | "expired"; by: string; via: string };
+  /** True when lockdown refused it. */
+  lockdown: boolean;
+  decisionSeq: number;
+  approvalSeq?: number;
 }
 
 /** The outcome of a run that was allowed and executed. Denials and lockdown are errors. */
@@ -95,27 +121,36 @@ export class Gate {
     return { requestHash: prepared.hash, decision, approvalRequired: decision.kind === "ask", outcome, policyInput: prepared.policyInput, sandbox };
   }
 
+  /**
+   * The decision-only pipeline for agents that want a verdict without execution: validate ->
+   * lockdown -> policy -> audit(decision) -> approval (an ask waits for a person like `run`)
+   * -> audit(approval). Nothing runs. Bad input still throws; every deny is a verdict.
+   */
+  async decide(input: RunRequest, signal?: AbortSignal): Promise<Verdict> {
+    const { prepared, lock, decision, decisionEntry } = await this.decideStage(input, this.runtimeName(input), true);
+    const base = { id: prepared.runId, requestHash: prepared.hash, decision, decisionSeq: decisionEntry.seq, lockdown: lock.active };
+    if (lock.active || decision.kind === "deny") return { ...base, verdict: "deny", reasons: decision.reasons };
+    if (decision.kind === "allow") return { ...base, verdict: "allow", reasons: decision.reasons };
+    const { resolution, timeoutMs, seq } = await this.askPerson(prepared, decision, signal);
+    const approval = { outcome: resolution.outcome, by: resolution.by, via: resolution.via };
+    const answered = { ...base, approval, approvalSeq: seq };
+    try {
+      checkApproval(resolution, prepared, timeoutMs);
+      return { ...answered, verdict: "allow", reasons: [...decision.reasons, ...(approvalRecord(resolution, prepared).decision?.reasons ?? [])] };
+    } catch (error) {
+      if (!isAegisError(error, "denied") && !isAegisError(error, "lockdown")) throw error;
+      const rule = error.code === "lockdown" ? "lockdown" : resolution.outcome === "approved" ? "approval.mismatch" : `approval.${resolution.outcome}`;
+      return { ...answered, verdict: "deny", lockdown: error.code === "lockdown", reasons: [...decision.reasons, { rule, message: error.message }] };
+    }
+  }
+
   /** Runs a command in the sandbox if policy allows it. Throws AegisError on deny/lockdown/bad input. */
   async run(input: RunRequest, io: RunIo): Promise<RunOutcome> {
-    const { audit, lockdown, bus } = this.deps;
-    const lock = lockdown.read();
+    const { bus } = this.deps;
     const runtimeName = this.runtimeName(input);
-    const prepared = prepareRun(input, this.deps.config, runtimeName, lock.active, this.deps.history ?? NO_HISTORY, this.deps.home);
+    const { prepared, lock, decision, decisionEntry } = await this.decideStage(input, runtimeName, false);
     const { request, runId, hash } = prepared;
-    const decision: Decision = lock.active
-      ? { kind: "deny", risk: "high", reasons: [{ rule: "lockdown", message: `lockdown is active${lock.reason ? `: ${lock.reason}` : ""}` }] }
-      : this.deps.approver
-        ? await this.evaluate(prepared.policyInput)
-        : withoutApprover(await this.evaluate(prepared.policyInput));
-    const decisionEntry = await audit.append({
-      type: "decision",
-      actor: request.actor,
-      runId,
-      requestHash: hash,
-      request: prepared.summary,
-      decision: { kind: decision.kind, reasons: decision.reasons },
-    });
-    bus.publish("decision", { runId, requestHash: hash, decision, auditSeq: decisionEntry.seq });
+    io.onDecision?.({ runId, requestHash: hash, decision, auditSeq: decisionEntry.seq });
     if (lock.active) {
       throw new AegisError("lockdown", `run refused: ${decision.reasons[0]?.message ?? "lockdown is active"}`, { hint: "`aegisclaw unlock` lifts it" });
     }
@@ -124,7 +159,7 @@ export class Gate {
 
     const executed = await this.execute(prepared, runtimeName, io);
     const { killedBy } = executed;
-    const resultEntry = await audit.append({
+    const resultEntry = await this.deps.audit.append({
       type: "result",
       actor: request.actor,
       runId,
@@ -140,7 +175,15 @@ export class Gate {
       },
       ...(executed.redactions > 0 ? { redactions: executed.redactions } : {}),
     } satisfies AuditRecord);
-    bus.publish("run.finished", { runId, exitCode: executed.exitCode, durationMs: executed.durationMs, timedOut: executed.timedOut, ...(killedBy ? { killedBy } : {}) });
+    bus.publish("run.finished", {
+      runId,
+      exitCode: executed.exitCode,
+      durationMs: executed.durationMs,
+      timedOut: executed.timedOut,
+      ...(killedBy ? { killedBy } : {}),
+      redactions: executed.redactions,
+      ...(executed.startupMs !== undefined ? { startupMs: executed.startupMs } : {}),
+    });
     if (executed.thrown) throw executed.thrown;
     return {
       runId,
@@ -162,12 +205,46 @@ export class Gate {
    * anything runs, and only an approval of this exact request (id and hash) lets it through.
    */
   private async approve(prepared: PreparedRun, decision: Decision, cancel: AbortSignal | undefined): Promise<void> {
-    const { approver, audit, lockdown } = this.deps;
+    const { resolution, timeoutMs } = await this.askPerson(prepared, decision, cancel);
+    checkApproval(resolution, prepared, timeoutMs);
+  }
+
+  /** Queues the ask for a person and records the answer (or the timeout) before returning it. */
+  private async askPerson(prepared: PreparedRun, decision: Decision, cancel: AbortSignal | undefined) {
+    const { approver, lockdown } = this.deps;
     if (!approver) throw new AegisError("internal", "ask without an approver");
     const timeoutMs = this.deps.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
     const resolution = await awaitApproval(approver, approvalRequestFor(prepared, decision, timeoutMs), lockdown, cancel);
-    await audit.append(approvalRecord(resolution, prepared));
-    checkApproval(resolution, prepared, timeoutMs);
+    const entry = await this.deps.audit.append(approvalRecord(resolution, prepared));
+    return { resolution, timeoutMs, seq: entry.seq };
+  }
+
+  /**
+   * validate -> lockdown -> policy -> audit(decision), shared by `run` and `decide`: the
+   * decision is durable and published before the caller acts on it.
+   */
+  private async decideStage(input: RunRequest, runtimeName: string, decideOnly: boolean) {
+    const lock = this.deps.lockdown.read();
+    const prepared = prepareRun(input, this.deps.config, runtimeName, lock.active, this.deps.history ?? NO_HISTORY, this.deps.home);
+    const { request, runId, hash } = prepared;
+    const started = performance.now();
+    const decision: Decision = lock.active
+      ? { kind: "deny", risk: "high", reasons: [{ rule: "lockdown", message: `lockdown is active${lock.reason ? `: ${lock.reason}` : ""}` }] }
+      : this.deps.approver
+        ? await this.evaluate(prepared.policyInput)
+        : withoutApprover(await this.evaluate(prepared.policyInput));
+    const evaluationMs = performance.now() - started;
+    const decisionEntry = await this.deps.audit.append({
+      type: "decision",
+      actor: request.actor,
+      runId,
+      requestHash: hash,
+      // A decide-only entry says so, since no result entry will ever follow it.
+      request: decideOnly ? { ...prepared.summary, execution: "none (decision only)" } : prepared.summary,
+      decision: { kind: decision.kind, reasons: decision.reasons },
+    });
+    this.deps.bus.publish("decision", { runId, requestHash: hash, decision, auditSeq: decisionEntry.seq, ...(lock.active ? {} : { evaluationMs }), ...(decideOnly ? { decideOnly } : {}) });
+    return { prepared, lock, decision, decisionEntry };
   }
 
   /** Policy evaluation; an engine failure is a deny, never an allow. */
@@ -205,7 +282,11 @@ export class Gate {
       io[stream](safe);
       bus.publish("run.output", { runId, stream, text: decoder[stream].decode(safe, { stream: true }) });
     };
-    const forward = (stream: "stdout" | "stderr") => (chunk: Uint8Array) => emit(stream, redacting[stream].push(chunk));
+    let firstSign: number | undefined;
+    const forward = (stream: "stdout" | "stderr") => (chunk: Uint8Array) => {
+      firstSign ??= performance.now();
+      emit(stream, redacting[stream].push(chunk));
+    };
     const flush = () => {
       emit("stdout", redacting.stdout.flush());
       emit("stderr", redacting.stderr.flush());
@@ -217,8 +298,10 @@ export class Gate {
       const runtime = this.runtimeFor(runtimeName);
       watch.start();
       bus.publish("run.started", { runId, argv: spec.argv, image: spec.image, runtime: runtime.name });
+      const handedOver = performance.now();
       const result = await runtime.run(spec, { stdout: forward("stdout"), stderr: forward("stderr"), signal: cancel.signal });
-      return { ...result, killedBy: killedBy(result, cancel.signal, lockdown), redactions: flush() };
+      const startupMs = (firstSign ?? performance.now()) - handedOver;
+      return { ...result, killedBy: killedBy(result, cancel.signal, lockdown), redactions: flush(), startupMs };
     } catch (error) {
       // A sandbox (or the runtime's self-test) killed by another process's lockdown surfaces
       // as a runtime failure; with the flag up, lockdown is what ended the run.
@@ -252,6 +335,8 @@ interface Executed {
   stdoutBytes: number;
   stderrBytes: number;
   killedBy: string | undefined;
+  /** Time to the sandbox's first sign of life; absent when it failed to run. */
+  startupMs?: number;
   error?: string;
   thrown?: unknown;
 }

@@ -5,7 +5,7 @@ export { Config, PolicyTemplate, defaultGrants, loadConfig, parseConfig, renderD
 export { EventBus, type AegisEvent, type AegisEventType, type EventEnvelope } from "./events.ts";
 export { HISTORY_WINDOW_SECONDS, historyFrom } from "./gate-prepare.ts";
 export { DEFAULT_APPROVAL_TIMEOUT_MS, type Approver } from "./gate-approval.ts";
-export { Gate, type AuditSink, type GateDeps, type RunIo, type RunOutcome, type Simulation } from "./gate.ts";
+export { Gate, type AuditSink, type GateDeps, type RunIo, type RunOutcome, type Simulation, type Verdict } from "./gate.ts";
 export { ensureHomeDirectories, exists, homeLayout, requireInitialisedHome, resolveHome, type HomeLayout } from "./home.ts";
 export { engageLockdown, releaseLockdown, type LockdownReport } from "./lockdown-control.ts";
 export { LockdownState, LockdownStore } from "./lockdown.ts";

@@ -1,0 +1,82 @@
+import { isAegisError, type ErrorCode } from "../shared/index.ts";
+
+/** The one table from AegisError codes to HTTP statuses (STYLE.md habit 3). */
+export const HTTP_STATUS_FOR: Readonly<Record<ErrorCode, number>> = {
+  usage: 400,
+  "bad-input": 400,
+  denied: 403,
+  lockdown: 423,
+  unavailable: 503,
+  integrity: 500,
+  internal: 500,
+};
+
+/**
+ * A failure that belongs to HTTP itself (unknown id, wrong content type, auth), with a stable
+ * machine-readable `code` next to the human message.
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extra: { hint?: string; field?: string; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.name = "HttpError";
+  }
+}
+
+/** Every response carries these: the API serves JSON only, so nothing may be framed, sniffed or cached. */
+export function securityHeaders(tls: boolean): Record<string, string> {
+  return {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    ...(tls ? { "Strict-Transport-Security": "max-age=31536000" } : {}),
+  };
+}
+
+/** A JSON response. */
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(`${JSON.stringify(body)}\n`, { status, headers: { "Content-Type": "application/json; charset=utf-8", ...headers } });
+}
+
+/** The error envelope every failure uses: `{error: {code, message, hint?, field?}}`. */
+export function errorResponse(status: number, code: string, message: string, extra: HttpError["extra"] = {}): Response {
+  const { headers, ...details } = extra;
+  return json({ error: { code, message, ...details } }, status, headers);
+}
+
+/**
+ * Maps anything a handler threw to a response. AegisError messages are written to be shown
+ * (they never contain secret values); anything else is an internal error whose details go to
+ * the server's log only.
+ */
+export function responseForError(error: unknown, log: (line: string) => void): Response {
+  if (error instanceof HttpError) return errorResponse(error.status, error.code, error.message, error.extra);
+  if (isAegisError(error)) {
+    const status = HTTP_STATUS_FOR[error.code];
+    if (status >= 500) log(`aegisclaw serve: ${error.code}: ${error.message}`);
+    return errorResponse(status, error.code, error.message, error.hint ? { hint: error.hint } : {});
+  }
+  log(`aegisclaw serve: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return errorResponse(500, "internal", "internal error (details are in the server's log)");
+}
+
+/** Adds the security headers to a response (a copy when its headers are immutable). */
+export function withSecurityHeaders(response: Response, tls: boolean): Response {
+  const headers = securityHeaders(tls);
+  try {
+    for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+    return response;
+  } catch {
+    const copy = new Response(response.body, response);
+    for (const [name, value] of Object.entries(headers)) copy.headers.set(name, value);
+    return copy;
+  }
+}
