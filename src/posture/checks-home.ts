@@ -1,5 +1,5 @@
 /** Posture checks of the home: policy template, secret store, audit log, API exposure, skills, lockdown. */
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { verifyLog } from "../audit/index.ts";
 import { type Config, exists, type HomeLayout, type LockdownState } from "../core/index.ts";
@@ -71,15 +71,38 @@ export async function auditCheck(layout: HomeLayout): Promise<CheckResult> {
   };
 }
 
+/** Active API tokens older than this should be rotated. */
+const TOKEN_MAX_AGE_DAYS = 90;
+/** More active admin tokens than this suggests agents hold admin rights they do not need. */
+const MAX_ADMIN_TOKENS = 2;
+
 /**
- * server-auth (10): this version has no API server, so nothing is exposed. The server issue
- * replaces this check; until then a tokens file is only checked for its mode.
+ * server-auth (10): the API server always authenticates (docs/api.md), so what can go wrong
+ * is the token store: readable by others (0), unreadable (0), too many admin tokens or
+ * tokens never rotated (5 each way). Read here directly (names, roles and dates only) so the
+ * posture domain does not depend on the server front end.
  */
-export function serverAuthCheck(tokensFile: string): CheckResult {
-  if (!exists(tokensFile)) return { earned: 10, detail: "no API server configured" };
+export function serverAuthCheck(tokensFile: string, now = new Date()): CheckResult {
+  if (!exists(tokensFile)) return { earned: 10, detail: "no API tokens: the API server (aegisclaw serve) admits nobody" };
   const mode = statSync(tokensFile).mode & 0o777;
-  if (mode & 0o077) return { earned: 0, detail: `${tokensFile} is mode ${mode.toString(8)}: other users can read API tokens`, fix: `chmod 600 ${tokensFile}` };
-  return { earned: 10, status: "unknown", detail: `${tokensFile} exists (mode 600), but this version has no API server to check it against` };
+  if (mode & 0o077) return { earned: 0, detail: `${tokensFile} is mode ${mode.toString(8)}: other users can read API token hashes`, fix: `chmod 600 ${tokensFile}` };
+  let tokens: Array<{ id?: string; role?: string; createdAt?: string; revokedAt?: string }>;
+  try {
+    tokens = (JSON.parse(readFileSync(tokensFile, "utf8")) as { tokens: typeof tokens }).tokens;
+    if (!Array.isArray(tokens)) throw new Error("no tokens list");
+  } catch (error) {
+    return { earned: 0, detail: `${tokensFile} cannot be read (${(error as Error).message}): the server refuses everyone`, fix: "aegisclaw token list (names the problem); restore or remove the file" };
+  }
+  const active = tokens.filter((token) => !token.revokedAt);
+  const admins = active.filter((token) => token.role === "admin");
+  const stale = active.filter((token) => now.getTime() - Date.parse(token.createdAt ?? "") > TOKEN_MAX_AGE_DAYS * 86_400_000 || Number.isNaN(Date.parse(token.createdAt ?? "")));
+  if (admins.length > MAX_ADMIN_TOKENS) {
+    return { earned: 5, detail: `${admins.length} active admin tokens; agents and dashboards rarely need more than operator or viewer`, fix: "aegisclaw token create --role operator, then aegisclaw token revoke ID for the admin tokens you no longer need" };
+  }
+  if (stale.length > 0) {
+    return { earned: 5, detail: `${stale.length} active token(s) older than ${TOKEN_MAX_AGE_DAYS} days: ${stale.map((t) => t.id).join(", ")}`, fix: "rotate: aegisclaw token create --role ROLE, switch clients over, then aegisclaw token revoke ID" };
+  }
+  return { earned: 10, detail: `${active.length} active token(s), ${admins.length} admin, none older than ${TOKEN_MAX_AGE_DAYS} days; store mode 600` };
 }
 
 /**

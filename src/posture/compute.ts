@@ -65,7 +65,7 @@ export async function computePosture(home: string, options: PostureOptions = {})
     ...Object.entries(configured).map(([id, result]) => check(id as PostureCheck["id"], result)),
     check("secrets", secretsCheck(layout)),
     check("audit", await audit),
-    check("server-auth", serverAuthCheck(options.tokensFile ?? join(layout.state, "tokens.json"))),
+    check("server-auth", serverAuthCheck(options.tokensFile ?? join(layout.state, "tokens.json"), now)),
     check("skill-signing", skillSigningCheck(layout)),
     check("lockdown", lockdownCheck(new LockdownStore(layout.lockdownFile).read())),
   ];

@@ -30,7 +30,7 @@ describe("posture of real homes", () => {
     });
     expect(report).toMatchObject({ score: 76, grade: "C" });
     for (const check of report.checks) expect(`${check.id}: ${Boolean(check.fix)}`).toBe(`${check.id}: ${check.earned < check.weight}`);
-    expect(checkOf(report, "server-auth").detail).toBe("no API server configured");
+    expect(checkOf(report, "server-auth").detail).toContain("no API tokens");
     expect(checkOf(report, "skill-signing").detail).toContain("not supported yet");
   });
 
@@ -113,15 +113,27 @@ describe("posture of real homes", () => {
     expect(audit).toMatchObject({ earned: 10, status: "partial", fix: "aegisclaw logs checkpoint" });
   });
 
-  test("posture server-auth: no tokens file is full points; a tokens file others can read costs them", async () => {
+  test("posture server-auth: the token store is judged: readable by others, unreadable, too many admins, never rotated", async () => {
     const home = await initHome();
     const tokensFile = join(homeLayout(home).state, "tokens.json");
     expect(checkOf(await computePosture(home), "server-auth")).toMatchObject({ earned: 10, status: "pass" });
-    writeFileSync(tokensFile, "{}", { mode: 0o644 });
-    chmodSync(tokensFile, 0o644);
+    const token = (id: string, role: string, createdAt: string, revokedAt?: string) => ({ id, name: id, role, hash: "0".repeat(64), createdAt, ...(revokedAt ? { revokedAt } : {}) });
+    const write = (tokens: unknown[], mode = 0o600) => {
+      writeFileSync(tokensFile, JSON.stringify({ version: 1, tokens }), { mode });
+      chmodSync(tokensFile, mode);
+    };
+    const fresh = new Date().toISOString();
+    write([token("a1", "admin", fresh)], 0o644);
     expect(checkOf(await computePosture(home, { tokensFile }), "server-auth")).toMatchObject({ earned: 0, fix: `chmod 600 ${tokensFile}` });
+    writeFileSync(tokensFile, "{not json");
     chmodSync(tokensFile, 0o600);
-    expect(checkOf(await computePosture(home, { tokensFile }), "server-auth")).toMatchObject({ earned: 10, status: "unknown" });
+    expect(checkOf(await computePosture(home, { tokensFile }), "server-auth")).toMatchObject({ earned: 0, status: "fail" });
+    write([token("a1", "admin", fresh), token("a2", "admin", fresh), token("a3", "admin", fresh)]);
+    expect(checkOf(await computePosture(home, { tokensFile }), "server-auth")).toMatchObject({ earned: 5, status: "partial" });
+    write([token("o1", "operator", "2020-01-01T00:00:00Z"), token("a1", "admin", fresh)]);
+    expect(checkOf(await computePosture(home, { tokensFile }), "server-auth").fix).toContain("aegisclaw token revoke");
+    write([token("o1", "operator", "2020-01-01T00:00:00Z", fresh), token("a1", "admin", fresh)]);
+    expect(checkOf(await computePosture(home, { tokensFile }), "server-auth")).toMatchObject({ earned: 10, status: "pass" });
   });
 
   test("posture lockdown: an active lockdown is shown but changes no points", async () => {
