@@ -107,14 +107,20 @@ export async function runCli(rawArgv: string[], version: string): Promise<number
     .command("unlock", "Lift lockdown (audited)")
     .action(() => handle(async (c) => (await import("./commands/lockdown.ts")).runUnlock(c))());
 
-  cli.command("", "With no command on a terminal: the full-screen console (without a terminal: this help)").action(() =>
+  cli
+    .command("", "With no command on a terminal: the full-screen console (without a terminal: this help)")
+    .option("--listen <[host:]port>", "Also serve the API (as `serve`) from the console's process, e.g. --listen 7878")
+    .option("--cert <file>", "With --listen: TLS certificate (PEM), with --key")
+    .option("--key <file>", "With --listen: TLS private key (PEM)")
+    .option("--insecure", "With --listen: allow plain HTTP on a non-loopback address")
+    .action((options: Options) =>
     handle(async (c) => {
       // A full-screen UI on a pipe would wait forever for terminal answers (notes/stack.md §7).
       if (!process.stdin.isTTY || !process.stdout.isTTY) {
         cli.outputHelp();
         return 0;
       }
-      return (await import("./commands/console.ts")).runConsoleCommand(c);
+      return (await import("./commands/console.ts")).runConsoleCommand(options, c);
     })(),
   );
 

@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { aegis, backgroundAegis, BINARY, initHomeWith, jsonLines, useCompiledBinary } from "../helpers/cli.ts";
 import { requireDocker } from "../helpers/docker.ts";
 import { killSession, tmux, waitForScreen } from "../helpers/tmux.ts";
@@ -11,11 +11,11 @@ afterEach(() => {
 });
 
 /** Opens the console of `home` in a real 100x30 terminal and waits until it is drawn. */
-async function openConsole(home: string, extraEnv: string[] = []): Promise<string> {
+async function openConsole(home: string, extraEnv: string[] = [], args: string[] = [], columns = 100): Promise<string> {
   const session = `console-${crypto.getRandomValues(new Uint8Array(4)).toHex()}`;
   sessions.push(session);
   const env = [`AEGISCLAW_HOME=${home}`, ...extraEnv].flatMap((pair) => ["-e", pair]);
-  tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", ...env, `${BINARY}; echo CONSOLE-EXIT=$?; sleep 30`);
+  tmux("new-session", "-d", "-s", session, "-x", String(columns), "-y", "30", ...env, `${[BINARY, ...args].join(" ")}; echo CONSOLE-EXIT=$?; sleep 30`);
   await waitForScreen(session, "1 Runs");
   return session;
 }
@@ -23,6 +23,7 @@ async function openConsole(home: string, extraEnv: string[] = []): Promise<strin
 const key = (session: string, keys: string) => tmux("send-keys", "-t", session, keys);
 
 describe("console (compiled binary in tmux, real Docker)", () => {
+  setDefaultTimeout(60_000);
   beforeAll(requireDocker);
 
   test("console e2e: a run from another process asks in the console; `a` approves it; its output and audit entry appear", async () => {
@@ -104,6 +105,28 @@ describe("console (compiled binary in tmux, real Docker)", () => {
       if (answer === "y") expect(screen.split("\n").some((line) => line.trim() === "inline-answer")).toBe(true);
       expect(screen).toContain(answer === "y" ? "approved by" : "denied by");
     }
+  });
+
+  test("console e2e: --listen serves the API from the console's process; an API run that asks is approved with `a`", async () => {
+    const home = await initHomeWith("strict");
+    const token = (await aegis(home, ["token", "create", "--role", "operator", "--name", "otto"])).stdout.trim();
+    const session = await openConsole(home, [], ["--listen", "127.0.0.1:0"], 130);
+    const screen = await waitForScreen(session, /API 127\.0\.0\.1:\d+ /);
+    const url = `http://${/API (127\.0\.0\.1:\d+) /.exec(screen)?.[1]}`;
+    const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
+    const created = await fetch(`${url}/api/v1/runs`, { method: "POST", headers, body: JSON.stringify({ argv: ["echo", "via-api"], scopes: ["shell.exec"] }) });
+    expect(created.status).toBe(202);
+    const { runId } = (await created.json()) as { runId: string };
+    await waitForScreen(session, "Approvals(1)");
+    key(session, "2");
+    await waitForScreen(session, "Approvals (1 pending)");
+    key(session, "a");
+    key(session, "1");
+    await waitForScreen(session, (text) => text.includes("exit 0") && text.includes("via-api"));
+    const run = (await (await fetch(`${url}/api/v1/runs/${runId}`, { headers })).json()) as Record<string, unknown>;
+    expect(JSON.stringify(run)).toContain("otto");
+    key(session, "q");
+    await waitForScreen(session, "CONSOLE-EXIT=0");
   });
 
   test("console e2e: `q` quits with exit 0; NO_COLOR is honoured; without a terminal `aegisclaw` prints help", async () => {

@@ -7,9 +7,9 @@ export function tmux(...args: string[]): string {
 }
 
 /** Waits until the pane shows `text` (or `predicate` holds); throws with the last screen after 15 s. */
-export async function waitForScreen(session: string, text: string | ((screen: string) => boolean), timeoutMs = 15_000): Promise<string> {
+export async function waitForScreen(session: string, text: string | RegExp | ((screen: string) => boolean), timeoutMs = 15_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
-  const ok = typeof text === "string" ? (screen: string) => screen.includes(text) : text;
+  const ok = typeof text === "string" ? (screen: string) => screen.includes(text) : text instanceof RegExp ? (screen: string) => text.test(screen) : text;
   let screen = "";
   while (Date.now() < deadline) {
     screen = tmux("capture-pane", "-p", "-t", session);

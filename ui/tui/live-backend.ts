@@ -18,7 +18,7 @@ const AUDIT_DEBOUNCE_MS = 50;
  * through the HomeMonitor; the lockdown flag and the audit directory are watched on disk, so
  * changes made by one-shot commands (`aegisclaw lockdown` in another shell) show up too.
  */
-export async function createLiveBackend(app: App, who: string): Promise<ConsoleBackend> {
+export async function createLiveBackend(app: App, who: string, listening?: string): Promise<ConsoleBackend> {
   const listeners = new Set<(event: EventEnvelope) => void>();
   const emit = (event: EventEnvelope) => {
     for (const listener of listeners) listener(event);
@@ -28,13 +28,22 @@ export async function createLiveBackend(app: App, who: string): Promise<ConsoleB
     emit(event);
     if (event.type === "approval.requested") autoApprove(event as EventEnvelope<"approval.requested">);
   });
+  // This process's own queue (its API runs with --listen) is answered directly; everything
+  // else through the owning process's control socket.
+  const resolve = async (id: string, requestHash: string, choice: ApprovalChoice) => {
+    if (app.approvals.list().some((request) => request.id === id)) app.approvals.resolve(id, requestHash, choice, who, "console");
+    else await monitor.resolve(id, requestHash, choice, who, "console");
+  };
   // "Approve for session": identical requests (same hash) are answered by this console, and
   // each such answer is still a recorded approval in the requester's audit log.
   const autoApprove = (event: EventEnvelope<"approval.requested">) => {
     if (!session.covers(event.data)) return;
-    monitor.resolve(event.data.id, event.data.requestHash, "approve-session", who, "console").catch(() => {});
+    resolve(event.data.id, event.data.requestHash, "approve-session").catch(() => {});
   };
-  const unsubscribeBus = app.bus.subscribe(emit);
+  const unsubscribeBus = app.bus.subscribe((event) => {
+    emit(event);
+    if (event.type === "approval.requested") queueMicrotask(() => autoApprove(event as EventEnvelope<"approval.requested">));
+  });
   let lockdownActive = app.lockdown.read().active;
   const lockdownTimer = setInterval(() => {
     const state = app.lockdown.read();
@@ -60,16 +69,16 @@ export async function createLiveBackend(app: App, who: string): Promise<ConsoleB
         network: profile.network,
         lockdown: { active: lock.active, ...(lock.reason ? { reason: lock.reason } : {}) },
         policyTemplate: app.config.policy.template,
-        adapter: "OpenClaw: not configured",
+        adapter: `OpenClaw: not configured${listening ? ` · ${listening}` : ""}`,
       };
     },
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    pendingApprovals: () => monitor.pending(),
+    pendingApprovals: () => [...app.approvals.list(), ...monitor.pending()],
     async resolveApproval(id: string, requestHash: string, choice: ApprovalChoice) {
-      await monitor.resolve(id, requestHash, choice, who, "console");
+      await resolve(id, requestHash, choice);
       if (choice === "approve-session") session.remember(requestHash);
     },
     async recentAudit(limit: number) {

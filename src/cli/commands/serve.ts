@@ -1,5 +1,5 @@
 import { createApp } from "../../app.ts";
-import { AegisError } from "../../shared/index.ts";
+import { serverOptionsFrom } from "../server-options.ts";
 import type { CliContext } from "../context.ts";
 
 /**
@@ -9,24 +9,12 @@ import type { CliContext } from "../context.ts";
  * closed. The URL goes to stderr (and `{url, port}` to stdout under --json).
  */
 export async function runServe(options: Record<string, unknown>, ctx: CliContext): Promise<number> {
-  const host = options.host === undefined ? "127.0.0.1" : String(options.host);
-  const port = portOf(options.port);
-  const cert = options.cert === undefined ? undefined : String(options.cert);
-  const key = options.key === undefined ? undefined : String(options.key);
-  if ((cert === undefined) !== (key === undefined)) throw new AegisError("usage", "--cert and --key go together", { hint: "give both PEM files for HTTPS, or neither" });
-  const origins = options.origin === undefined ? [] : (Array.isArray(options.origin) ? options.origin : [options.origin]).map(String);
+  const bind = serverOptionsFrom(options);
   const { startServer, TokenStore, tokensFile } = await import("../../server/index.ts");
   const app = createApp(ctx.home);
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
-    server = await startServer(app, {
-      host,
-      port,
-      ...(cert !== undefined && key !== undefined ? { tls: { certFile: cert, keyFile: key } } : {}),
-      insecure: options.insecure === true,
-      allowedOrigins: origins,
-      log: (line) => ctx.stderr(`${line}\n`),
-    });
+    server = await startServer(app, { ...bind, log: (line) => ctx.stderr(`${line}\n`) });
   } catch (error) {
     await app.close();
     throw error;
@@ -44,11 +32,4 @@ export async function runServe(options: Record<string, unknown>, ctx: CliContext
   await server.stop();
   await app.close();
   return 0;
-}
-
-function portOf(value: unknown): number {
-  if (value === undefined) return 7878;
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new AegisError("usage", `--port ${String(value)} is not a port number`, { hint: "use 1-65535 (0 picks a free port)" });
-  return port;
 }
