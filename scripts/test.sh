@@ -12,7 +12,9 @@ if ! node_modules/.bin/tsc --noEmit -p .; then
   echo "type check failed (node_modules/.bin/tsc --noEmit -p .)" >&2
   typecheck=1
 fi
-node_modules/.bin/bun test "$@" 2>&1 | tee "$log"
+# bunfig.toml's [test] timeout is not applied by this Bun; the flag is. Tests assert behaviour,
+# never speed, so a generous per-test ceiling only stops a hang.
+node_modules/.bin/bun test --timeout 60000 "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 passed=$(grep -E '^ *[0-9]+ pass$' "$log" | tail -n 1 | tr -dc '0-9')
 failed=$(grep -E '^ *[0-9]+ fail$' "$log" | tail -n 1 | tr -dc '0-9')

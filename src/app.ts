@@ -1,6 +1,6 @@
 import { ApprovalQueue, startControlServer, type ControlServer } from "./approvals/index.ts";
-import { AuditLog, recentEntries } from "./audit/index.ts";
-import { EventBus, Gate, historyFrom, homeLayout, loadConfig, LockdownStore, parseDuration, parseSize, requireInitialisedHome, type Config, type HomeLayout } from "./core/index.ts";
+import { AuditLog, RecentTail } from "./audit/index.ts";
+import { EventBus, Gate, HISTORY_WINDOW_SECONDS, historyFrom, homeLayout, loadConfig, LockdownStore, parseDuration, parseSize, requireInitialisedHome, type Config, type HomeLayout } from "./core/index.ts";
 import { createBuiltinEngine, createCombinedEngine, loadUserPolicies, type PolicyEngine } from "./policy/index.ts";
 import { createOpaEngine } from "./policy/opa/index.ts";
 import { createSandboxRuntime, type SandboxRuntime, type SandboxRuntimeName } from "./sandbox/index.ts";
@@ -54,7 +54,9 @@ export function assemble(layout: HomeLayout, config: Config): App {
   const runtimes = { docker: createSandboxRuntime("docker", runtimeOptions), gvisor: createSandboxRuntime("gvisor", runtimeOptions) };
   const runtime = runtimes[config.sandbox.runtime];
   const policy = createCombinedEngine(policyEngines(config, layout));
-  const history = (actor: { name: string; source: string }) => historyFrom(recentEntries(layout.audit), actor);
+  // Read incrementally: re-parsing the log's tail for every decision cost ~2.5 ms each.
+  const recent = new RecentTail(layout.audit, HISTORY_WINDOW_SECONDS * 1000);
+  const history = (actor: { name: string; source: string }) => historyFrom(recent.entries(), actor);
   let audit: Promise<AuditLog> | undefined;
   const openAudit = (): Promise<AuditLog> => {
     audit ??= AuditLog.open(layout.audit, {

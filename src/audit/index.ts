@@ -8,6 +8,7 @@ export { initAuditDir } from "./keys.ts";
 export { verifyLog, type VerifyFailure, type VerifyOptions, type VerifyReport } from "./verify.ts";
 export { explain, followEntries, readEntries, type EntryFilter, type Explanation } from "./query.ts";
 export { recentEntries } from "./recent.ts";
+export { RecentTail } from "./recent-tail.ts";
 export { consistencyProof, inclusionProof, publicKeyInfo, type ConsistencyProof, type InclusionProof } from "./proofs.ts";
 export { checkpointMessage, type Checkpoint } from "./checkpoints.ts";
 export { AUDIT_SOURCES, GENESIS_PREV, type AuditEntry } from "./constants.ts";

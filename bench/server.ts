@@ -1,0 +1,129 @@
+/**
+ * The API under load (issue 9), with wrk on loopback:
+ * - a bare Bun.serve "hello" endpoint (baseline, same run);
+ * - GET /api/v1/health (public) and GET /api/v1/status (token checked) of `aegisclaw serve`;
+ * - POST /api/v1/decide (operator token; policy allows; every decision is fsynced to the audit
+ *   log before the answer) — targets: >= 0.3x the baseline's req/s and >= 10,000 decisions/s;
+ * - WebSocket fan-out: 1,000 events/s to 100 clients; every healthy client must get every event.
+ * Writes bench/results/server.md. Needs wrk (apt-get install wrk) and dist/aegisclaw (for init).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createApp } from "../src/app.ts";
+import { startServer, TokenStore, tokensFile } from "../src/server/index.ts";
+import { fmt, machineLine, must, writeResult } from "./lib.ts";
+
+const ROOT = join(import.meta.dir, "..");
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const WS_CLIENTS = 100;
+const WS_RATE = 1000;
+const WS_SECONDS = Number(process.env.BENCH_WS_SECONDS ?? 10);
+const work = mkdtempSync(join(tmpdir(), "aegis-bench-server-"));
+const home = join(work, "home");
+must(Bun.spawnSync([join(ROOT, "dist", "aegisclaw"), "init", "--yes"], { env: { ...process.env, AEGISCLAW_HOME: home }, stdout: "ignore", stderr: "pipe" }));
+
+interface WrkResult {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+}
+
+/** Runs wrk for SECONDS with CONNECTIONS connections on 2 threads; a body makes it a POST. */
+async function wrk(url: string, headers: Record<string, string>, body?: string): Promise<WrkResult> {
+  const args = ["wrk", "-t2", `-c${CONNECTIONS}`, `-d${SECONDS}s`, "--latency"];
+  for (const [name, value] of Object.entries(headers)) args.push("-H", `${name}: ${value}`);
+  if (body !== undefined) {
+    const script = join(work, "post.lua");
+    writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\n`);
+    args.push("-s", script);
+  }
+  // Async: the server under test lives in this process and must keep answering meanwhile.
+  const proc = Bun.spawn([...args, url], { stdout: "pipe", stderr: "pipe" });
+  const [out, err, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (exitCode !== 0) throw new Error(`wrk failed: ${err}${out}`);
+  const ms = (label: string) => {
+    const match = new RegExp(`${label}\\s+([\\d.]+)(us|ms|s)`).exec(out);
+    if (!match) return Number.NaN;
+    const value = Number(match[1]);
+    return match[2] === "us" ? value / 1000 : match[2] === "s" ? value * 1000 : value;
+  };
+  return {
+    requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN),
+    p50Ms: ms("50%"),
+    p99Ms: ms("99%"),
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+  };
+}
+
+/** 100 WebSocket clients; the server's bus publishes 1,000 run.output events/s; counts per client. */
+async function fanOut(url: string, token: string, publish: (i: number) => void): Promise<{ sent: number; min: number; max: number; dropped: number }> {
+  const counts = new Array<number>(WS_CLIENTS).fill(0);
+  let closed = 0;
+  const sockets = await Promise.all(
+    counts.map(
+      (_, index) =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const socket = new WebSocket(`${url.replace("http", "ws")}/api/v1/events?types=run.output`, { headers: { Authorization: `Bearer ${token}`, Origin: url } } as unknown as string[]);
+          socket.onopen = () => resolve(socket);
+          socket.onerror = () => reject(new Error("websocket failed"));
+          socket.onclose = () => closed++;
+          socket.onmessage = (message) => {
+            if (String(message.data).includes('"run.output"')) counts[index] = (counts[index] ?? 0) + 1;
+          };
+        }),
+    ),
+  );
+  let sent = 0;
+  const started = performance.now();
+  while (performance.now() - started < WS_SECONDS * 1000) {
+    const due = Math.floor(((performance.now() - started) / 1000) * WS_RATE);
+    for (; sent < due; sent++) publish(sent);
+    await Bun.sleep(1);
+  }
+  await Bun.sleep(1000);
+  for (const socket of sockets) socket.close();
+  return { sent, min: Math.min(...counts), max: Math.max(...counts), dropped: closed };
+}
+
+try {
+  const bare = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("hello") });
+  const baseline = await wrk(`http://127.0.0.1:${bare.port}/`, {});
+  bare.stop(true);
+
+  const app = createApp(home);
+  const server = await startServer(app, { port: 0, log: () => {} });
+  const store = new TokenStore(tokensFile(app.layout.state));
+  const operator = (await store.create("operator", "bench-operator")).token;
+  const auth = { Authorization: `Bearer ${operator}` };
+  const health = await wrk(`${server.url}/api/v1/health`, auth);
+  const status = await wrk(`${server.url}/api/v1/status`, auth);
+  const decide = await wrk(`${server.url}/api/v1/decide`, { ...auth, "Content-Type": "application/json", Origin: server.url }, JSON.stringify({ argv: ["true"] }));
+  const ws = await fanOut(server.url, operator, (i) => app.bus.publish("run.output", { runId: "r-bench", stream: "stdout", text: `event ${i}\n` }));
+  await server.stop();
+  await app.close();
+
+  const row = (name: string, r: WrkResult) =>
+    `| ${name} | ${fmt(r.requestsPerSecond, 0)} | ${fmt(r.p50Ms, 2)} ms | ${fmt(r.p99Ms, 2)} ms | ${fmt(r.requestsPerSecond / baseline.requestsPerSecond, 2)}× | ${r.non2xx} |`;
+  writeResult("server", [
+    "## API server",
+    "",
+    machineLine(),
+    `wrk -t2 -c${CONNECTIONS} -d${SECONDS}s on loopback; the server and wrk share the machine's 2 cores.`,
+    "",
+    "| endpoint | req/s | p50 | p99 | ratio vs bare Bun.serve | non-2xx |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    row("bare Bun.serve \"hello\" (baseline)", baseline),
+    row("GET /api/v1/health (token sent)", health),
+    row("GET /api/v1/status (token checked, viewer+)", status),
+    row("POST /api/v1/decide (policy + fsynced audit entry each)", decide),
+    "",
+    `Targets: decide >= 0.3× baseline — ${decide.requestsPerSecond / baseline.requestsPerSecond >= 0.3 ? "met" : "**missed**"}; >= 10,000 decisions/s — ${decide.requestsPerSecond >= 10_000 ? "met" : "**missed**"}; health >= 0.3× — ${health.requestsPerSecond / baseline.requestsPerSecond >= 0.3 ? "met" : "**missed**"}.`,
+    "",
+    `WebSocket fan-out: ${ws.sent} run.output events at ${WS_RATE}/s for ${WS_SECONDS} s to ${WS_CLIENTS} operator clients: every client received between ${ws.min} and ${ws.max} (${ws.min === ws.sent ? "no loss" : `**${ws.sent - ws.min} lost**`}); ${ws.dropped} clients dropped before the end.`,
+  ]);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

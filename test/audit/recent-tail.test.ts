@@ -1,0 +1,24 @@
+import { expect, test } from "bun:test";
+import { join } from "node:path";
+import { AuditLog, initAuditDir, RecentTail } from "../../src/audit/index.ts";
+import { tempDir } from "../helpers/temp-home.ts";
+
+const actor = { name: "tester", source: "cli" as const };
+
+test("recent tail: sees appends made after it started, by any writer, and drops what left the window", async () => {
+  const dir = join(tempDir(), "audit");
+  await initAuditDir(dir);
+  const first = await AuditLog.open(dir);
+  await first.append({ type: "decision", actor, note: "one" });
+  const tail = new RecentTail(dir, 60_000);
+  expect(tail.entries().map((e) => e.note)).toEqual(["one"]);
+  // Another writer (another process's log handle) appends; the tail reads only the new bytes.
+  const second = await AuditLog.open(dir);
+  await second.append({ type: "decision", actor, note: "two" });
+  await first.append({ type: "decision", actor, note: "three" });
+  expect(tail.entries().map((e) => e.note)).toEqual(["one", "two", "three"]);
+  // Ten minutes later nothing is inside a one-minute window.
+  expect(tail.entries(Date.now() + 600_000)).toEqual([]);
+  await first.close();
+  await second.close();
+});
