@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Runs every benchmark and assembles bench/RESULTS.md from bench/results/*.md.
-# Needs a set-up machine (bash scripts/setup.sh) and hyperfine (apt-get install hyperfine).
+# Runs the benchmarks (all, or the ones named: `bash bench/run.sh server console`) and
+# assembles bench/RESULTS.md from every bench/results/*.md. Needs a set-up machine
+# (bash scripts/setup.sh), hyperfine and wrk (apt-get install hyperfine wrk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v hyperfine >/dev/null 2>&1 || { echo "bench: hyperfine missing: apt-get install -y hyperfine" >&2; exit 69; }
+for tool in hyperfine wrk; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "bench: $tool missing: apt-get install -y $tool" >&2; exit 69; }
+done
 bash scripts/build.sh
-for bench in bench/cli.ts bench/audit.ts bench/policy.ts bench/redact.ts bench/gvisor.ts bench/panic.ts bench/console.ts; do
+benches=("$@")
+[ ${#benches[@]} -eq 0 ] && benches=(cli audit policy redact gvisor panic console server)
+for bench in "${benches[@]}"; do
   echo "bench: $bench" >&2
-  node_modules/.bin/bun "$bench"
+  node_modules/.bin/bun "bench/$bench.ts"
 done
 {
   echo "# Benchmark results"
