@@ -2,13 +2,17 @@
 # Compiles the single-file binary dist/aegisclaw. .env and bunfig.toml autoloading are off:
 # a security tool must not change behaviour because of files in the directory it runs from.
 # ESM output: OpenTUI has a top-level await, which CommonJS bytecode cannot hold.
+# The web dashboard (ui/web) needs no separate step: a Bun macro (ui/web/assets.ts) bundles it
+# while this build runs and inlines it into the binary.
+# Usage: scripts/build.sh [OUTFILE]   (default dist/aegisclaw)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p dist
+out=${1:-dist/aegisclaw}
+mkdir -p "$(dirname "$out")"
 node_modules/.bin/bun build --compile --bytecode --format=esm --minify \
   -e @opentui/core-darwin-x64 -e @opentui/core-darwin-arm64 -e @opentui/core-linux-arm64 \
   -e @opentui/core-win32-x64 -e @opentui/core-win32-arm64 \
   -e @opentui/core-linux-x64-musl -e @opentui/core-linux-arm64-musl \
   --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
-  src/main.ts --outfile dist/aegisclaw >/dev/null
-echo "build: dist/aegisclaw ($(du -h dist/aegisclaw | cut -f1))" >&2
+  src/main.ts --outfile "$out" >/dev/null
+echo "build: $out ($(du -h "$out" | cut -f1))" >&2

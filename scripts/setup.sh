@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine for AegisClaw development and tests, idempotently:
-# system packages (Docker engine, static busybox), the pinned Bun and npm dependencies,
+# system packages (Docker engine, static busybox, tmux, Chromium, promtool), the pinned Bun and npm dependencies,
 # a running Docker engine, the local base image and the compiled binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,8 @@ command -v dockerd >/dev/null 2>&1 || need_apt+=(docker.io)
 if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then need_apt+=(busybox-static); fi
 command -v git >/dev/null 2>&1 || need_apt+=(git)
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)        # console and wizard tests drive a real terminal
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)  # the web dashboard's tests drive a real browser (playwright-core)
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus) # promtool checks the /metrics exposition
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "setup: missing system packages: ${need_apt[*]}; install them as root (apt-get install -y ${need_apt[*]})" >&2

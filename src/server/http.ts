@@ -27,10 +27,24 @@ export class HttpError extends Error {
   }
 }
 
-/** Every response carries these: the API serves JSON only, so nothing may be framed, sniffed or cached. */
-export function securityHeaders(tls: boolean): Record<string, string> {
+/** The API's policy: JSON loads nothing, so nothing is allowed. */
+export const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/**
+ * The web dashboard's policy: its own script, stylesheet and icon, API calls and the event
+ * WebSocket to its own origin (CSP3 'self' covers ws:/wss: of the same host and port), and
+ * nothing else: no inline script or style, no eval, no other origin, no framing, no forms
+ * posting anywhere (the login form is sent by script).
+ */
+export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/**
+ * Every response carries these: nothing may be framed, sniffed or cached. `csp` is the API's
+ * policy unless a dashboard asset asks for the page's.
+ */
+export function securityHeaders(tls: boolean, csp: string = API_CSP): Record<string, string> {
   return {
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "Content-Security-Policy": csp,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
@@ -69,8 +83,8 @@ export function responseForError(error: unknown, log: (line: string) => void): R
 }
 
 /** Adds the security headers to a response (a copy when its headers are immutable). */
-export function withSecurityHeaders(response: Response, tls: boolean): Response {
-  const headers = securityHeaders(tls);
+export function withSecurityHeaders(response: Response, tls: boolean, csp: string = API_CSP): Response {
+  const headers = securityHeaders(tls, csp);
   try {
     for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
     return response;

@@ -6,7 +6,7 @@ import { AegisError } from "../shared/index.ts";
 import { ApprovalsView } from "./approvals-view.ts";
 import type { AuthDeps } from "./auth.ts";
 import type { ServerContext } from "./context.ts";
-import { responseForError, withSecurityHeaders } from "./http.ts";
+import { PAGE_CSP, responseForError, withSecurityHeaders } from "./http.ts";
 import { ServerMetrics } from "./metrics.ts";
 import { buildOpenApi } from "./openapi.ts";
 import { FailureLimiter, type FailureLimit } from "./rate-limit.ts";
@@ -15,6 +15,7 @@ import { ROUTES } from "./routes/index.ts";
 import { RunRegistry } from "./run-registry.ts";
 import { SessionStore } from "./sessions.ts";
 import { TokenStore, tokensFile } from "./tokens.ts";
+import { webAsset } from "./web.ts";
 import { WsHub, type WsData } from "./ws-hub.ts";
 
 /** How to serve. Every default is the safe one: loopback, small bodies, short idle time. */
@@ -127,6 +128,9 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
       async fetch(request, bunServer) {
         const address = bunServer.requestIP(request)?.address ?? "unknown";
         try {
+          // The dashboard's static files (public, no data); everything else is the API's.
+          const asset = webAsset(request, new URL(request.url).pathname);
+          if (asset) return withSecurityHeaders(asset, ctx.tls, PAGE_CSP);
           const response = await router.dispatch(request, address, ctx, dispatch);
           return response && withSecurityHeaders(response, ctx.tls);
         } catch (error) {

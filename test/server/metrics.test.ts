@@ -96,4 +96,12 @@ describe("server metrics (real traffic, real Docker)", () => {
     expect(after.get("aegisclaw_lockdown_active")).toBe(0);
     expect(delta("aegisclaw_redactions_total")).toBe(1);
   }, 90_000);
+
+  test("metrics: the exposition passes `promtool check metrics` (Debian prometheus)", async () => {
+    await scrape();
+    const promtool = Bun.spawn(["promtool", "check", "metrics"], { stdin: new TextEncoder().encode(text), stdout: "pipe", stderr: "pipe" });
+    const [out, err, code] = await Promise.all([new Response(promtool.stdout).text(), new Response(promtool.stderr).text(), promtool.exited]);
+    expect(`${out}${err}`.trim()).toBe("");
+    expect(code).toBe(0);
+  });
 });
