@@ -19,7 +19,7 @@ export async function runServe(options: Record<string, unknown>, ctx: CliContext
     await app.close();
     throw error;
   }
-  ctx.stderr(`aegisclaw serve: listening on ${server.url} (API ${server.url}/api/v1, metrics ${server.url}/metrics); Ctrl-C stops\n`);
+  ctx.stderr(`aegisclaw serve: listening on ${server.url} (dashboard ${server.url}/, API ${server.url}/api/v1, metrics ${server.url}/metrics); Ctrl-C stops\n`);
   if (new TokenStore(tokensFile(app.layout.state)).list().every((token) => token.revokedAt)) {
     ctx.stderr("aegisclaw serve: no API token exists yet; create one with `aegisclaw token create --role admin`\n");
   }
