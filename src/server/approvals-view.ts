@@ -37,17 +37,17 @@ export class ApprovalsView {
   }
 
   /**
-   * Answers request `id` as `by` via "api". Unknown id -> 404; a hash that is not the pending
+   * Answers request `id` as `by` via "api" (or "web" for the dashboard). Unknown id -> 404; a hash that is not the pending
    * request's -> 409 (the request changed since the client saw it; nothing is answered).
    */
-  async resolve(id: string, requestHash: string, choice: "approve" | "deny", by: string): Promise<ApprovalResolution> {
+  async resolve(id: string, requestHash: string, choice: "approve" | "deny", by: string, via: "api" | "web" = "api"): Promise<ApprovalResolution> {
     const own = this.queue.list().find((request) => request.id === id);
     const pending = own ?? this.monitor.pending().find((request) => request.id === id);
     if (!pending) throw new HttpError(404, "not-found", `no pending approval ${id.slice(0, 200)}`, { hint: "it was already answered or expired; GET /api/v1/approvals lists pending ones" });
     // The queue holding the request checks the hash again; this early check gives a clear 409.
     if (pending.requestHash !== requestHash) throw mismatch(id);
     try {
-      return own ? this.queue.resolve(id, requestHash, choice, by, "api") : await this.monitor.resolve(id, requestHash, choice, by, "api");
+      return own ? this.queue.resolve(id, requestHash, choice, by, via) : await this.monitor.resolve(id, requestHash, choice, by, via);
     } catch (error) {
       if (isAegisError(error, "denied")) throw mismatch(id);
       if (isAegisError(error, "bad-input")) throw new HttpError(404, "not-found", error.message);

@@ -52,7 +52,12 @@ export function caller(call: Call<unknown, unknown>): Identity {
   return call.identity;
 }
 
-/** The audit actor of an API call: the token's name, source "api". */
-export function actorOf(call: Call<unknown, unknown>): { name: string; source: "api" } {
-  return { name: caller(call).name, source: "api" };
+/** The audit actor of an API call: the token's name; source "web" for a browser session, else "api". */
+export function actorOf(call: Call<unknown, unknown>): { name: string; source: "api" | "web" } {
+  return { name: caller(call).name, source: channelOf(call) };
+}
+
+/** Where a call came from: the dashboard (session cookie) or a client with a bearer token. */
+export function channelOf(call: Call<unknown, unknown>): "api" | "web" {
+  return caller(call).via === "session" ? "web" : "api";
 }

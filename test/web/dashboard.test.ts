@@ -80,7 +80,8 @@ describe("web dashboard as admin (real Chromium, strict template, real Docker)",
     // The list follows the run.finished event (the terminal's own stream may end first).
     await page.locator(`#runs-list tr[data-run-id='${pending?.id}'][data-status=finished]`).waitFor();
     const approval = [...readEntries(f.app.layout.audit, { runId: pending?.id ?? "", type: "approval" })][0];
-    expect(approval?.approval).toMatchObject({ outcome: "approved", by: "ada" });
+    expect(approval?.approval).toMatchObject({ outcome: "approved", by: "ada", via: "web" });
+    expect(approval?.actor).toEqual({ name: "ada", source: "web" });
     expect(approval?.requestHash).toBe(pending?.requestHash ?? "missing");
   }, 90_000);
 

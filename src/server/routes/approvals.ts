@@ -1,5 +1,5 @@
 import { json } from "../http.ts";
-import { caller, route } from "../route.ts";
+import { caller, channelOf, route } from "../route.ts";
 import { ApprovalAnswer, Results } from "../schemas.ts";
 
 const answerResponses = {
@@ -23,7 +23,7 @@ export const approvalRoutes = [
     body: ApprovalAnswer,
     responses: answerResponses,
     result: Results.resolution,
-    handle: async (call, ctx) => json({ resolution: await ctx.approvals.resolve(call.params.id ?? "", call.body.requestHash, "approve", caller(call).name) }),
+    handle: async (call, ctx) => json({ resolution: await ctx.approvals.resolve(call.params.id ?? "", call.body.requestHash, "approve", caller(call).name, channelOf(call)) }),
   }),
   route<ApprovalAnswer>({
     key: "POST /api/v1/approvals/{id}/deny",
@@ -31,6 +31,6 @@ export const approvalRoutes = [
     body: ApprovalAnswer,
     responses: answerResponses,
     result: Results.resolution,
-    handle: async (call, ctx) => json({ resolution: await ctx.approvals.resolve(call.params.id ?? "", call.body.requestHash, "deny", caller(call).name) }),
+    handle: async (call, ctx) => json({ resolution: await ctx.approvals.resolve(call.params.id ?? "", call.body.requestHash, "deny", caller(call).name, channelOf(call)) }),
   }),
 ];

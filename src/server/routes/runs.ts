@@ -6,7 +6,7 @@ import { Results, RunBody } from "../schemas.ts";
 import { sseResponse } from "../sse.ts";
 
 /** Turns an API body into a Gate request; the actor is always the caller's token. */
-export function gateRequest(body: RunBody, actor: { name: string; source: "api" }): RunRequest {
+export function gateRequest(body: RunBody, actor: { name: string; source: "api" | "web" }): RunRequest {
   return {
     actor,
     argv: body.argv,
