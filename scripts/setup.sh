@@ -30,6 +30,7 @@ bash scripts/build-opa.sh
 bash scripts/start-docker.sh
 # gVisor (runsc) registered with Docker; its tests and `--runtime gvisor` need it.
 bash scripts/setup-gvisor.sh
+bash scripts/setup-egress.sh   # the egress network and the host firewall net.outbound runs need
 bash scripts/build-base-image.sh
 bash scripts/build.sh
 echo "setup: done (bun $(node_modules/.bin/bun --version), $(docker version --format 'docker engine {{.Server.Version}}' 2>/dev/null))" >&2

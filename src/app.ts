@@ -1,6 +1,7 @@
 import { ApprovalQueue, startControlServer, type ControlServer } from "./approvals/index.ts";
 import { AuditLog, RecentTail } from "./audit/index.ts";
 import { EventBus, Gate, HISTORY_WINDOW_SECONDS, historyFrom, homeLayout, loadConfig, LockdownStore, parseDuration, parseSize, requireInitialisedHome, type Config, type HomeLayout } from "./core/index.ts";
+import { egressAuditor } from "./core/egress-audit.ts";
 import { createBuiltinEngine, createCombinedEngine, loadUserPolicies, type PolicyEngine } from "./policy/index.ts";
 import { createOpaEngine } from "./policy/opa/index.ts";
 import { createSandboxRuntime, type SandboxRuntime, type SandboxRuntimeName } from "./sandbox/index.ts";
@@ -50,7 +51,9 @@ export function assemble(layout: HomeLayout, config: Config): App {
   let control: ControlServer | undefined;
   // Both runtimes talk to the same engine and label their containers alike, so killAll through
   // either one stops the sandboxes of both.
-  const runtimeOptions = { socketPath: config.sandbox.dockerSocket, stateDir: layout.state, selfTestImage: config.sandbox.image };
+  // The egress proxy of a net.outbound run records each connection in this home's audit log.
+  const egressAudit = egressAuditor(() => openAudit());
+  const runtimeOptions = { socketPath: config.sandbox.dockerSocket, stateDir: layout.state, selfTestImage: config.sandbox.image, egressAudit };
   const runtimes = { docker: createSandboxRuntime("docker", runtimeOptions), gvisor: createSandboxRuntime("gvisor", runtimeOptions) };
   const runtime = runtimes[config.sandbox.runtime];
   const policy = createCombinedEngine(policyEngines(config, layout));

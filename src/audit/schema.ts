@@ -16,13 +16,37 @@ export const AuditReason = z
   .strict();
 export type AuditReason = z.infer<typeof AuditReason>;
 
+/** An IP address as text (v4 or v6, never a name). */
+const IpText = z.string().regex(/^[0-9a-fA-F.:]{2,45}$/, "an IP address");
+
+/**
+ * One egress proxy decision. Every value is one the proxy parsed and normalised (hosts are
+ * lower-case punycode or IP literals), never raw request bytes: the log holds no URL paths,
+ * headers or payloads.
+ */
+export const EgressRecord = z
+  .object({
+    outcome: z.enum(["allowed", "denied"]),
+    rule: z.string().regex(/^egress\.[a-z-]{1,60}$/),
+    reason: z.string().max(2000),
+    method: z.string().regex(/^[A-Z]{1,20}$/).optional(),
+    host: z.string().min(1).max(253).optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    addresses: z.array(IpText).max(32).optional(),
+    sni: z.string().min(1).max(253).optional(),
+    client: IpText,
+    grantedBy: z.string().max(500).optional(),
+  })
+  .strict();
+export type EgressRecord = z.infer<typeof EgressRecord>;
+
 /**
  * What callers append. Every field is plain JSON and must never hold a secret value: the
  * log is meant to be shown, exported and proven to third parties.
  */
 export const AuditRecord = z
   .object({
-    type: z.enum(["decision", "result", "lockdown", "unlock", "init", "recovery", "approval", "policy"]),
+    type: z.enum(["decision", "result", "lockdown", "unlock", "init", "recovery", "approval", "policy", "egress"]),
     actor: z.object({ name: z.string().min(1).max(200), source: AuditSource }).strict(),
     runId: z.string().min(1).max(200).optional(),
     requestHash: z.string().regex(/^[0-9a-f]{64}$/, "requestHash must be 64 lower-case hex characters").optional(),
@@ -57,6 +81,7 @@ export const AuditRecord = z
       .strict()
       .optional()
       .describe("Only on `approval` entries: how a person (or the timeout) resolved an ask"),
+    egress: EgressRecord.optional().describe("Only on `egress` entries: one connection the run's egress proxy allowed or refused"),
     redactions: z.number().int().nonnegative().optional(),
     recovery: z
       .object({ segment: z.string().max(100), droppedBytes: z.number().int().nonnegative() })

@@ -1,5 +1,5 @@
 import type { AuditEntry } from "../audit/index.ts";
-import { parseEnforceableScopes, parseRequestedScope, scopeCovers, scopeCoversResolved, type PolicyHistory, type PolicyInput, type RequestedScope, type Scope } from "../policy/index.ts";
+import { parseEnforceableScopes, parseRequestedScope, parseScope, scopeCovers, scopeCoversResolved, type PolicyHistory, type PolicyInput, type RequestedScope, type Scope } from "../policy/index.ts";
 import { compileMounts, type SandboxLimits, type SandboxMount, type SandboxSpec } from "../sandbox/index.ts";
 import { AegisError } from "../shared/index.ts";
 import { requestHash, RunRequest, type NormalizedRunRequest } from "./action.ts";
@@ -41,32 +41,43 @@ export interface PreparedRun {
 }
 
 /**
- * The validate stage: schema, scopes, mounts, defaults from config, canonical hash, policy input.
- * A files.* scope given on the request is both requested (the run needs that mount) and granted
- * by the caller; config grants only grant. Mounts are compiled here, before any decision, so a
- * forbidden or missing path is bad input (exit 65) and nothing is recorded. `home` is
- * `$AEGISCLAW_HOME`, which is never mountable.
+ * The validate stage: schema, scopes, mounts, egress, defaults from config, canonical hash,
+ * policy input. A files.* or net.outbound scope given on the request is both requested (the run
+ * needs that mount or host) and granted by the caller; config grants only grant, so nothing in
+ * config.yaml opens a path or a host for every run. Mounts are compiled here, before any
+ * decision, so a forbidden or missing path is bad input (exit 65) and nothing is recorded.
+ * `home` is `$AEGISCLAW_HOME`, which is never mountable. A run's net.outbound scopes become its
+ * egress allowlist (spec.egress); under gVisor, which has no network here, they are refused
+ * (unavailable, exit 69) rather than silently dropped.
  */
 export function prepareRun(input: RunRequest, config: Config, runtime: string, lockdown: boolean, history: HistorySource, home: string): PreparedRun {
   const request = validate(input);
   const granted = parseEnforceableScopes([...config.policy.grants, ...request.grants]);
   const image = request.image ?? config.sandbox.image;
   const timeoutMs = request.timeoutMs ?? parseDuration(config.sandbox.timeout) ?? 300_000;
-  const files = unique(request.grants.map((text) => parseRequestedScope(text)).filter((scope) => scope.kind === "files.read" || scope.kind === "files.write"));
+  // Only file scopes are re-read as requests: a net.outbound grant may omit its port, which the request grammar refuses.
+  const files = unique(request.grants.filter((text) => isFileKind(parseScope(text).kind)).map((text) => parseRequestedScope(text)));
   const mounts = compileMounts(
     files.map((scope) => ({ scope: scope.text, path: scope.path ?? scope.text, written: scope.written ?? scope.path ?? scope.text, readOnly: scope.kind === "files.read" })),
     { home, dockerSocket: config.sandbox.dockerSocket },
   );
+  const egress = unique(request.grants.map((text) => parseScope(text)).filter((scope) => scope.kind === "net.outbound"));
+  if (egress.length > 0 && runtime === "gvisor") {
+    throw new AegisError("unavailable", `net.outbound cannot be enforced under gVisor: gVisor here runs with --network=none, so its sandboxes have no network at all (${egress.map((s) => s.text).join(", ")})`, {
+      hint: "use --runtime docker for runs that need the network",
+    });
+  }
+  // `grants` (as given) is part of the request, so the hash covers every net.outbound scope.
   const hash = requestHash({ ...request, image, runtime, timeoutMs, ...(mounts.length > 0 ? { mounts } : {}) });
   const runId = newRunId();
-  const requested = [programScope(request.argv[0] ?? ""), ...files];
+  const requested = [programScope(request.argv[0] ?? ""), ...files, ...egress];
   const policyInput: PolicyInput = {
     action: "run",
     actor: request.actor,
     argv: request.argv,
     image,
     runtime,
-    requested: requested.map((scope) => coverage(scope, granted)),
+    requested: requested.map((scope) => (scope.kind === "net.outbound" ? netCoverage(scope, granted) : coverage(scope, granted))),
     granted: granted.map((scope) => ({ scope: scope.text, kind: scope.kind, risk: scope.risk })),
     skill: null,
     lockdown,
@@ -81,6 +92,7 @@ export function prepareRun(input: RunRequest, config: Config, runtime: string, l
     limits: limitsFrom(config),
     mounts,
     labels: { "io.aegisclaw.actor": request.actor.name },
+    ...(egress.length > 0 ? { egress: { allow: egress.map((scope) => scope.text), actor: request.actor, requestHash: hash } } : {}),
   };
   const summary = {
     argv: request.argv,
@@ -90,6 +102,7 @@ export function prepareRun(input: RunRequest, config: Config, runtime: string, l
     granted: granted.map((s) => s.text),
     requested: requested.map((s) => s.text),
     ...(mounts.length > 0 ? { mounts: mounts.map(describeMount) } : {}),
+    ...(egress.length > 0 ? { egress: egress.map((scope) => scope.text) } : {}),
   };
   return { request, runId, hash, spec, policyInput, summary };
 }
@@ -109,9 +122,23 @@ function coverage(scope: Scope, granted: readonly Scope[]): RequestedScope {
   return { ...base, granted: false, ...(reason ? { reason } : {}) };
 }
 
+/**
+ * A run's own net.outbound scope is in grant form (it may be a wildcard or omit the port), so it
+ * is covered by a grant with the same canonical text: the run's own, or an identical config grant.
+ */
+function netCoverage(scope: Scope, granted: readonly Scope[]): RequestedScope {
+  const base = { scope: scope.text, kind: scope.kind, ...(scope.target ? { target: scope.target } : {}), risk: scope.risk };
+  const grant = granted.find((candidate) => candidate.text === scope.text);
+  return grant ? { ...base, granted: true, grantedBy: grant.text } : { ...base, granted: false };
+}
+
 /** How the audit entry records a mount: where it really leads, and whether it is writable. */
 function describeMount(mount: SandboxMount): { source: string; target: string; mode: "ro" | "rw" } {
   return { source: mount.source, target: mount.target, mode: mount.readOnly ? "ro" : "rw" };
+}
+
+function isFileKind(kind: Scope["kind"]): boolean {
+  return kind === "files.read" || kind === "files.write";
 }
 
 function unique(scopes: Scope[]): Scope[] {

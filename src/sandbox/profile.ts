@@ -1,5 +1,7 @@
 import { containerOptions, SANDBOX_USER, tmpfsOptions } from "./docker/container-config.ts";
 import { SECCOMP_DENIED_SYSCALLS } from "./docker/seccomp-profile.ts";
+import { EGRESS_GATEWAY, EGRESS_NETWORK, EGRESS_PROXY_PORTS } from "./egress/network.ts";
+import type { EgressAttachment } from "./egress/session.ts";
 import { validateLimits } from "./limits.ts";
 import type { SandboxLimits, SandboxSpec } from "./types.ts";
 
@@ -10,7 +12,10 @@ export interface SandboxProfile {
   argv: string[];
   user: string;
   rootFilesystem: "read-only";
+  /** `none`, or the egress network with the hosts the proxy admits. */
   network: string;
+  /** Present when the run is granted net.outbound: the only way out, and what it lets through. */
+  egress?: { network: string; proxy: string; allow: string[]; dns: string };
   /** tmpfs /tmp plus each granted bind mount (`options` is `ro` or `rw`; `source` the host path). */
   mounts: Array<{ target: string; type: string; options: string; source?: string }>;
   secrets: string[];
@@ -26,8 +31,13 @@ export interface SandboxProfile {
  */
 export function describeProfile(spec: SandboxSpec, runtime = "docker", ociRuntime?: string): SandboxProfile {
   validateLimits(spec.limits);
-  const options = containerOptions(spec, ociRuntime);
+  // The run's proxy port is chosen when it starts; the plan shows the network as it will be.
+  const planned: EgressAttachment | undefined = spec.egress
+    ? { network: EGRESS_NETWORK, networkId: "", gateway: EGRESS_GATEWAY, proxyUrl: `http://${EGRESS_GATEWAY}:${EGRESS_PROXY_PORTS.first}` }
+    : undefined;
+  const options = containerOptions(spec, ociRuntime, planned);
   const host = options.HostConfig ?? {};
+  const allow = spec.egress?.allow ?? [];
   const tmpfs = Object.entries(host.Tmpfs ?? { "/tmp": tmpfsOptions(spec.limits.tmpfsBytes) });
   return {
     runtime: ociRuntime ? `${runtime} (${ociRuntime})` : `${runtime} (runc)`,
@@ -35,7 +45,17 @@ export function describeProfile(spec: SandboxSpec, runtime = "docker", ociRuntim
     argv: spec.argv,
     user: options.User ?? SANDBOX_USER,
     rootFilesystem: "read-only",
-    network: host.NetworkMode ?? "none",
+    network: spec.egress ? `${host.NetworkMode ?? "?"} (internal; only via the AegisClaw egress proxy to ${allow.join(", ")})` : (host.NetworkMode ?? "none"),
+    ...(spec.egress
+      ? {
+          egress: {
+            network: `${host.NetworkMode ?? "?"} (internal, no route out; sandboxes cannot reach each other)`,
+            proxy: `http://${EGRESS_GATEWAY}:<one port of ${EGRESS_PROXY_PORTS.first}-${EGRESS_PROXY_PORTS.last}> for this run only (HTTP_PROXY, HTTPS_PROXY)`,
+            allow,
+            dns: "none in the sandbox; the proxy resolves names and refuses private, loopback, link-local and metadata addresses unless granted by IP",
+          },
+        }
+      : {}),
     mounts: [
       ...tmpfs.map(([target, mountOptions]) => ({ target, type: "tmpfs", options: mountOptions })),
       ...(host.Mounts ?? []).map((mount) => ({ target: mount.Target, type: mount.Type, options: mount.ReadOnly ? "ro" : "rw", source: mount.Source })),

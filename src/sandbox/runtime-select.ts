@@ -4,7 +4,7 @@
  * hardening setting and its post-create check apply unchanged, plus a user-space kernel.
  * Cheap to import: the backend loads on the first method call.
  */
-import type { RunningSandbox, RuntimeStatus, SandboxIo, SandboxResult, SandboxRuntime, SandboxSpec } from "./types.ts";
+import type { EgressAuditor, RunningSandbox, RuntimeStatus, SandboxIo, SandboxResult, SandboxRuntime, SandboxSpec } from "./types.ts";
 
 /** Runtime names accepted in config and on the command line. */
 export const SANDBOX_RUNTIMES = ["docker", "gvisor"] as const;
@@ -26,6 +26,8 @@ export interface SandboxRuntimeOptions {
    * refused without touching the machine's daemon.json; never set from config.
    */
   ociRuntimeOverride?: string;
+  /** Records egress proxy decisions (the composition root passes the audit log); runs with net.outbound are refused without it. */
+  egressAudit?: EgressAuditor;
 }
 
 /**

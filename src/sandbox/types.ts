@@ -41,7 +41,55 @@ export interface SandboxSpec {
   mounts?: SandboxMount[];
   /** Extra labels; the `io.aegisclaw.*` management labels cannot be overridden. */
   labels?: Record<string, string>;
+  /**
+   * Network egress through the AegisClaw proxy (egress/). Absent means no network at all
+   * (only `lo`); present, the sandbox sits on the internal egress network and its only way
+   * out is a proxy that admits exactly `allow`.
+   */
+  egress?: SandboxEgress;
 }
+
+/** A run's granted egress, and who it is for (copied into every egress audit entry). */
+export interface SandboxEgress {
+  /** Granted `net.outbound` scope texts; at least one. */
+  allow: string[];
+  actor: { name: string; source: string };
+  /** The request hash of the run's decision, binding each egress entry to it. */
+  requestHash: string;
+}
+
+/** One connection the egress proxy allowed or refused. Never holds request content. */
+export interface EgressDecision {
+  runId: string;
+  outcome: "allowed" | "denied";
+  /** `egress.allowed`, `egress.not-granted`, `egress.address-refused`, `egress.sni-mismatch`, ... */
+  rule: string;
+  reason: string;
+  /** `CONNECT` or the plain-HTTP method; absent when the request could not be read. */
+  method?: string;
+  /** The normalised destination host and port, when the request named one validly. */
+  host?: string;
+  port?: number;
+  /** Every address the host resolved to (the proxy's own resolution). */
+  addresses?: string[];
+  /** The TLS server name the client sent (CONNECT), when it sent a valid one. */
+  sni?: string;
+  /** The address the connection came from. */
+  client: string;
+  grantedBy?: string;
+}
+
+/** An egress decision with the run's actor and request hash, as the auditor records it. */
+export interface EgressEvent extends EgressDecision {
+  actor: SandboxEgress["actor"];
+  requestHash: string;
+}
+
+/**
+ * Records egress decisions durably (the Gate's audit log). The proxy waits for it before
+ * connecting, and refuses the connection when it fails: nothing leaves unrecorded.
+ */
+export type EgressAuditor = (event: EgressEvent) => Promise<void>;
 
 /** Where output goes while the command runs; `signal` cancels the run (exit code 130). */
 export interface SandboxIo {

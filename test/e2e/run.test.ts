@@ -78,7 +78,7 @@ describe("run through the Gate (compiled binary, real Docker)", () => {
   });
 
   test("run: an unknown scope, or one the sandbox cannot enforce, exits 65 and runs nothing", async () => {
-    for (const scope of ["shell.everything", "net.outbound:example.com:443"]) {
+    for (const scope of ["shell.everything", "secrets.read:API_KEY"]) {
       const result = await aegis(home, ["run", "--scope", scope, "--", "echo", "nope"]);
       expect(result.exitCode).toBe(65);
       expect(result.stdout).toBe("");

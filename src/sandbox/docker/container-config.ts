@@ -4,7 +4,9 @@
  */
 import type { ContainerCreateOptions, ContainerInspectInfo, MountSettings } from "dockerode";
 import { AegisError } from "../../shared/index.ts";
+import type { EgressAttachment } from "../egress/session.ts";
 import { LABEL_MANAGED, LABEL_PID, LABEL_RUN, type SandboxMount, type SandboxSpec } from "../types.ts";
+import { networkProblems, networkSettings, PROXY_ENV_NAMES } from "./egress-config.ts";
 import { SECCOMP_PROFILE_JSON } from "./seccomp-profile.ts";
 
 /** nobody:nogroup. Never root, even though root in a container has no capabilities left. */
@@ -20,16 +22,20 @@ export function tmpfsOptions(bytes: number): string {
   return `rw,noexec,nosuid,nodev,size=${bytes}`;
 }
 
-/** Builds the create request. Throws bad-input for values that cannot be passed safely. */
-export function containerOptions(spec: SandboxSpec, ociRuntime: string | undefined): ContainerCreateOptions {
+/**
+ * Builds the create request. Throws bad-input for values that cannot be passed safely. A spec
+ * with `egress` needs the run's `egress` attachment (network and proxy); without, no network.
+ */
+export function containerOptions(spec: SandboxSpec, ociRuntime: string | undefined, egress?: EgressAttachment): ContainerCreateOptions {
   if (spec.argv.length === 0) throw new AegisError("bad-input", "sandbox argv is empty; give the command to run");
+  const network = networkSettings(spec, egress);
   const env: string[] = [];
   for (const [name, value] of Object.entries(spec.env ?? {})) {
-    // A name with "=" would smuggle a second variable; PATH is ours so the image cannot be tricked.
-    if (!ENV_NAME.test(name) || name === "PATH") throw new AegisError("bad-input", `sandbox env name "${name}" is not allowed`);
+    // A name with "=" would smuggle a second variable; PATH and the proxy variables are ours.
+    if (!ENV_NAME.test(name) || name === "PATH" || PROXY_ENV_NAMES.includes(name)) throw new AegisError("bad-input", `sandbox env name "${name}" is not allowed`);
     env.push(`${name}=${value}`);
   }
-  env.push(`PATH=${SANDBOX_PATH}`);
+  env.push(...network.env, `PATH=${SANDBOX_PATH}`);
   const { limits } = spec;
   const mounts = bindMounts(spec.mounts ?? []);
   return {
@@ -45,7 +51,7 @@ export function containerOptions(spec: SandboxSpec, ociRuntime: string | undefin
     AttachStdin: false,
     AttachStdout: true,
     AttachStderr: true,
-    NetworkDisabled: true,
+    NetworkDisabled: network.networkDisabled,
     Labels: {
       ...spec.labels,
       [LABEL_MANAGED]: "true",
@@ -59,7 +65,6 @@ export function containerOptions(spec: SandboxSpec, ociRuntime: string | undefin
       CapDrop: ["ALL"],
       CapAdd: [],
       SecurityOpt: [NO_NEW_PRIVILEGES, SECCOMP_OPTION],
-      NetworkMode: "none",
       IpcMode: "private",
       PidsLimit: limits.pids,
       Memory: limits.memoryBytes,
@@ -73,6 +78,7 @@ export function containerOptions(spec: SandboxSpec, ociRuntime: string | undefin
       RestartPolicy: { Name: "no" },
       LogConfig: { Type: "none", Config: {} },
       ...(ociRuntime ? { Runtime: ociRuntime } : {}),
+      ...network.host,
     },
   };
 }
@@ -81,7 +87,7 @@ export function containerOptions(spec: SandboxSpec, ociRuntime: string | undefin
  * Compares what the engine stored with what we asked for. Returns the list of differences;
  * empty means every hardening setting landed. Any difference means the run must not start.
  */
-export function hardeningProblems(spec: SandboxSpec, info: ContainerInspectInfo, ociRuntime: string | undefined): string[] {
+export function hardeningProblems(spec: SandboxSpec, info: ContainerInspectInfo, ociRuntime: string | undefined, egress?: EgressAttachment): string[] {
   const host = info.HostConfig;
   const { limits } = spec;
   const problems: string[] = [];
@@ -99,7 +105,7 @@ export function hardeningProblems(spec: SandboxSpec, info: ContainerInspectInfo,
   expect("no capabilities added", (host.CapAdd ?? []).length === 0, host.CapAdd);
   expect("no-new-privileges", security.includes(NO_NEW_PRIVILEGES), security.filter((o) => !o.startsWith("seccomp=")));
   expect("AegisClaw seccomp profile", security.includes(SECCOMP_OPTION) && security.filter((o) => o.startsWith("seccomp=")).length === 1, "a different seccomp setting");
-  expect("no network", host.NetworkMode === "none", host.NetworkMode);
+  problems.push(...networkProblems(spec, info, egress));
   expect("private IPC", host.IpcMode === "private" || host.IpcMode === "none", host.IpcMode);
   expect("private PID namespace", !host.PidMode, host.PidMode);
   expect("private UTS namespace", !host.UTSMode, host.UTSMode);

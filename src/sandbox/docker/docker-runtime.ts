@@ -5,7 +5,8 @@
  */
 import { statSync } from "node:fs";
 import { AegisError } from "../../shared/index.ts";
-import { LABEL_MANAGED, LABEL_RUN, type RunningSandbox, type RuntimeStatus, type SandboxIo, type SandboxResult, type SandboxRuntime, type SandboxSpec } from "../types.ts";
+import type { Resolver } from "../egress/vet.ts";
+import { LABEL_MANAGED, LABEL_RUN, type EgressAuditor, type RunningSandbox, type RuntimeStatus, type SandboxIo, type SandboxResult, type SandboxRuntime, type SandboxSpec } from "../types.ts";
 import { dockerError, dockerMessage, isConnectError, statusCodeOf, unreachableError } from "./docker-errors.ts";
 import { EngineClient } from "./engine-client.ts";
 import { removeQuietly, runContainer } from "./run-container.ts";
@@ -16,6 +17,10 @@ export interface DockerRuntimeOptions {
   ociRuntime?: string;
   /** SandboxRuntime.name to report (default "docker"; the gVisor runtime says "gvisor"). */
   name?: string;
+  /** Records egress decisions (the audit log); without it runs with `egress` are refused. */
+  egressAudit?: EgressAuditor;
+  /** The egress proxy's resolver (default: the system's); tests point names at their own servers. */
+  egressResolve?: Resolver;
 }
 
 /**
@@ -52,8 +57,10 @@ export class DockerRuntime implements SandboxRuntime {
   private readonly engine: EngineClient;
   private readonly socketPath: string;
   private readonly ociRuntime: string | undefined;
+  private readonly options: DockerRuntimeOptions;
 
   constructor(options: DockerRuntimeOptions = {}) {
+    this.options = options;
     this.socketPath = options.socketPath ?? DEFAULT_SOCKET;
     this.ociRuntime = options.ociRuntime;
     this.name = options.name ?? "docker";
@@ -118,7 +125,8 @@ export class DockerRuntime implements SandboxRuntime {
   }
 
   run(spec: SandboxSpec, io: SandboxIo): Promise<SandboxResult> {
-    return runContainer({ engine: this.engine, socketPath: this.socketPath, ociRuntime: this.ociRuntime }, spec, io);
+    const { egressAudit, egressResolve } = this.options;
+    return runContainer({ engine: this.engine, socketPath: this.socketPath, ociRuntime: this.ociRuntime, ...(egressAudit ? { egressAudit } : {}), ...(egressResolve ? { egressResolve } : {}) }, spec, io);
   }
 
   /**

@@ -8,10 +8,13 @@ import type { ContainerCreateOptions, ContainerInspectInfo } from "dockerode";
 import { AegisError } from "../../shared/index.ts";
 import { validateLimits } from "../limits.ts";
 import { verifyMountSources } from "../mounts.ts";
-import type { SandboxIo, SandboxResult, SandboxSpec } from "../types.ts";
+import { openEgressSession, type EgressAttachment, type EgressSession } from "../egress/session.ts";
+import type { Resolver } from "../egress/vet.ts";
+import type { EgressAuditor, SandboxIo, SandboxResult, SandboxSpec } from "../types.ts";
 import { containerOptions, hardeningProblems } from "./container-config.ts";
 import { createDemuxer, type StreamName } from "./demux.ts";
 import { dockerError, missingImageError, statusCodeOf } from "./docker-errors.ts";
+import { startedAddress } from "./egress-config.ts";
 import type { EngineClient } from "./engine-client.ts";
 
 /** What a run needs from the runtime that owns it. */
@@ -19,6 +22,10 @@ export interface RunContext {
   engine: EngineClient;
   socketPath: string;
   ociRuntime: string | undefined;
+  /** Records the egress proxy's decisions; a run with egress is refused without it. */
+  egressAudit?: EgressAuditor;
+  /** The egress proxy's resolver (default: the system's). */
+  egressResolve?: Resolver;
 }
 
 /** Exit codes of runs we ended ourselves, following shell conventions (timeout(1), Ctrl-C, SIGKILL). */
@@ -41,19 +48,27 @@ export async function runContainer(ctx: RunContext, spec: SandboxSpec, io: Sandb
   if (io.signal?.aborted) return { ...emptyResult(startedAt, ""), aborted: true, exitCode: EXIT_ABORTED };
   // As late as possible before the engine mounts them: a symlink swapped since the decision refuses the run.
   verifyMountSources(spec.mounts ?? []);
-  const container = await createHardened(ctx, spec);
+  // The proxy exists before the sandbox and ends before it is removed, so its address can
+  // never be reused by another container while this run's proxy still serves it.
+  const egress = spec.egress ? await openEgressSession({ ...ctx, audit: ctx.egressAudit, ...(ctx.egressResolve ? { resolve: ctx.egressResolve } : {}) }, spec.runId, spec.egress) : undefined;
   try {
-    return await execute(ctx, container, spec, io, startedAt);
+    const container = await createHardened(ctx, spec, egress?.attachment);
+    try {
+      return await execute(ctx, container, spec, io, startedAt, egress);
+    } finally {
+      await egress?.close();
+      await removeQuietly(ctx.engine, container).catch((error: unknown) => {
+        throw dockerError(error, ctx.socketPath, "removing the sandbox");
+      });
+    }
   } finally {
-    await removeQuietly(ctx.engine, container).catch((error: unknown) => {
-      throw dockerError(error, ctx.socketPath, "removing the sandbox");
-    });
+    await egress?.close();
   }
 }
 
 /** Creates the container and refuses it (removing it) unless every hardening setting landed. */
-async function createHardened(ctx: RunContext, spec: SandboxSpec): Promise<string> {
-  const options = containerOptions(spec, ctx.ociRuntime);
+async function createHardened(ctx: RunContext, spec: SandboxSpec, egress: EgressAttachment | undefined): Promise<string> {
+  const options = containerOptions(spec, ctx.ociRuntime, egress);
   let created: { id: string; warnings: string[] };
   try {
     created = await createWithWarnings(ctx.engine, options);
@@ -65,7 +80,7 @@ async function createHardened(ctx: RunContext, spec: SandboxSpec): Promise<strin
   try {
     const info = await ctx.engine.json<ContainerInspectInfo>("GET", `/containers/${container}/json`);
     // A warning means the engine accepted a setting it cannot enforce (e.g. swap limit): refuse.
-    const problems = [...created.warnings.map((warning) => `engine warning: ${warning}`), ...hardeningProblems(spec, info, ctx.ociRuntime)];
+    const problems = [...created.warnings.map((warning) => `engine warning: ${warning}`), ...hardeningProblems(spec, info, ctx.ociRuntime, egress)];
     if (problems.length > 0) {
       throw new AegisError("unavailable", `sandbox refused: the engine did not apply every hardening setting: ${problems.join("; ")}`, {
         hint: "check the kernel's cgroup/seccomp support with `aegisclaw doctor`; AegisClaw never runs a weaker sandbox",
@@ -86,7 +101,7 @@ async function createWithWarnings(engine: EngineClient, options: ContainerCreate
   return { id: body.Id, warnings };
 }
 
-async function execute(ctx: RunContext, container: string, spec: SandboxSpec, io: SandboxIo, startedAt: number): Promise<SandboxResult> {
+async function execute(ctx: RunContext, container: string, spec: SandboxSpec, io: SandboxIo, startedAt: number, egress: EgressSession | undefined): Promise<SandboxResult> {
   let reason: KillReason | undefined;
   let started = false;
   let closed = false;
@@ -142,6 +157,7 @@ async function execute(ctx: RunContext, container: string, spec: SandboxSpec, io
       started = true;
       // A kill requested while start was in flight was held back (nothing ran yet): send it now.
       if (reason) sendKill();
+      if (egress) await admitSandbox(ctx, container, egress);
       timer = setTimeout(() => kill("timeout"), spec.timeoutMs);
       exitCode = await waitExit(ctx, container);
       await settleWithin(drained, DRAIN_MS);
@@ -164,6 +180,28 @@ async function execute(ctx: RunContext, container: string, spec: SandboxSpec, io
     stdoutBytes: bytes.stdout,
     stderrBytes: bytes.stderr,
   };
+}
+
+/**
+ * Tells the proxy the started sandbox's address: until then its connections wait; if the
+ * address cannot be confirmed, the proxy serves nobody and the run fails (the container is
+ * removed by the caller).
+ */
+async function admitSandbox(ctx: RunContext, container: string, egress: EgressSession): Promise<void> {
+  let info: ContainerInspectInfo;
+  try {
+    info = await ctx.engine.json<ContainerInspectInfo>("GET", `/containers/${container}/json`);
+  } catch (error) {
+    egress.refuseAll();
+    throw dockerError(error, ctx.socketPath, "reading the sandbox's egress address");
+  }
+  try {
+    egress.admit(startedAddress(info, egress.attachment));
+  } catch (error) {
+    egress.refuseAll();
+    // A command that already finished has given its address back: there is nobody to admit.
+    if (info.State?.Running !== false) throw error;
+  }
 }
 
 /** Starts the container; false when someone else (lockdown's killAll) removed it first. */
