@@ -61,20 +61,20 @@ export function seccompCheck(config: Config, facts: EngineFacts | undefined, ent
 }
 
 /**
- * network (10): sandboxes always get network mode "none" (only lo) in this version; what can
- * weaken that is a `net.outbound` grant in config.yaml, which applies to every run. A specific
- * host costs half; a wildcard or an unparseable (over-broad) one costs all.
+ * network (10): sandboxes get network mode "none" (only lo) unless a run itself asks for a host
+ * (`--scope net.outbound:…`, then only through its own audited egress proxy). What weakens that
+ * is a `net.outbound` grant in config.yaml: it pre-approves the host for every run, so policy
+ * no longer has to ask. A specific host costs half; a wildcard or an unparseable one costs all.
  */
 export function networkCheck(config: Config): CheckResult {
   const netGrants = config.policy.grants.filter((grant) => grant.trim().startsWith("net.outbound"));
-  if (netGrants.length === 0) return { earned: 10, detail: "sandboxes get no network (mode none, only lo), and policy.grants grants no network scope" };
+  if (netGrants.length === 0) return { earned: 10, detail: "sandboxes get no network (mode none, only lo) unless a run asks for a host, and policy.grants pre-approves none" };
   const broad = netGrants.filter(isBroadNetGrant);
   const listed = netGrants.map((grant) => `\`${grant}\``).join(", ");
-  // This version refuses net.outbound grants at run time, so today they break runs rather than open the network.
-  const today = "this version refuses such grants, so every run fails until they are removed";
-  const fix = `remove ${listed} from policy.grants in config.yaml; grant a host to one run with --scope net.outbound:HOST:PORT when egress is supported`;
-  if (broad.length > 0) return { earned: 0, detail: `policy.grants in config.yaml grants broad network access to every run (${broad.join(", ")}); ${today}`, fix };
-  return { earned: SPECIFIC_NET_GRANT_POINTS, detail: `policy.grants in config.yaml grants network access to every run (${netGrants.join(", ")}); ${today}`, fix };
+  const today = "any run may reach it through the egress proxy without policy asking a person";
+  const fix = `remove ${listed} from policy.grants in config.yaml; let each run ask for its host with --scope net.outbound:HOST[:PORT]`;
+  if (broad.length > 0) return { earned: 0, detail: `policy.grants in config.yaml pre-approves broad network access (${broad.join(", ")}); ${today}`, fix };
+  return { earned: SPECIFIC_NET_GRANT_POINTS, detail: `policy.grants in config.yaml pre-approves network access (${netGrants.join(", ")}); ${today}`, fix };
 }
 
 /** A wildcard host, or anything the scope grammar refuses (`net.outbound:*`, a bare kind). */

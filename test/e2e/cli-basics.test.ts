@@ -16,8 +16,10 @@ describe("cli basics (compiled binary)", () => {
   test("cli: --help lists the working commands and nothing unbuilt", async () => {
     const result = await aegis(tempHome(), ["--help"]);
     expect(result.exitCode).toBe(0);
-    for (const command of ["init", "doctor", "run", "simulate", "sandbox", "logs", "policy", "secrets", "lockdown", "unlock"]) expect(result.stdout).toContain(command);
-    for (const absent of ["approvals", "serve", "mcp-server", "posture", "xray", "token", "skills"]) expect(result.stdout).not.toContain(absent);
+    for (const command of ["init", "doctor", "run", "simulate", "sandbox", "logs", "policy", "secrets", "approvals", "lockdown", "unlock", "posture", "xray", "serve", "token", "--listen"]) {
+      expect(result.stdout).toContain(command);
+    }
+    for (const absent of ["mcp-server", "skills", "completion"]) expect(result.stdout).not.toContain(absent);
   });
 
   test("cli: usage errors exit 64 with a hint", async () => {
@@ -75,7 +77,7 @@ describe("cli basics (compiled binary)", () => {
     await aegis(home, ["init", "--yes"]);
     const healthy = await aegis(home, ["doctor", "--json"]);
     const report = JSON.parse(healthy.stdout) as { ok: boolean; checks: Array<{ id: string; status: string }> };
-    expect(report.checks.map((check) => check.id)).toEqual(["docker", "base-image", "gvisor", "bubblewrap", "home", "config", "policy", "audit", "disk", "lockdown"]);
+    expect(report.checks.map((check) => check.id)).toEqual(["docker", "base-image", "gvisor", "egress", "bubblewrap", "home", "config", "policy", "audit", "disk", "lockdown"]);
     expect(healthy.exitCode).toBe(report.ok ? 0 : 1);
     expect(report.checks.find((check) => check.id === "docker")?.status).toBe("pass");
     expect(report.checks.find((check) => check.id === "audit")?.status).toBe("pass");

@@ -9,7 +9,7 @@ import { dockerError } from "../docker/docker-errors.ts";
 import type { EngineClient } from "../docker/engine-client.ts";
 import type { EgressAuditor, SandboxEgress } from "../types.ts";
 import { FENCE_FIX, fenceProblems, readRules, wildcardListeners } from "./fence.ts";
-import { EGRESS_PROXY_PORTS, ensureEgressNetwork } from "./network.ts";
+import { EGRESS_PROXY_PORTS, ensureEgressNetwork, type EgressNetwork } from "./network.ts";
 import { EgressProxy } from "./proxy.ts";
 import type { Resolver } from "./vet.ts";
 
@@ -57,21 +57,8 @@ export async function openEgressSession(ctx: EgressContext, runId: string, egres
   const network = await ensureEgressNetwork(ctx.engine).catch((error: unknown) => {
     throw dockerError(error, ctx.socketPath, "preparing the egress network");
   });
-  let problems: string[];
-  try {
-    problems = fenceProblems(network, readRules("iptables") ?? new Map(), readRules("ip6tables"));
-  } catch (error) {
-    problems = [`cannot read the host firewall: ${error instanceof Error ? error.message : String(error)}`];
-  }
-  if (problems.length > 0) {
-    throw new AegisError("unavailable", `egress refused: the host is not fenced off from the egress network: ${problems.join("; ")}`, { hint: FENCE_FIX });
-  }
-  const exposed = wildcardListeners();
-  if (exposed.length > 0) {
-    throw new AegisError("unavailable", `egress refused: a program listens on all addresses on port ${exposed.join(", ")}, inside the egress proxy range, so sandboxes could reach it`, {
-      hint: `stop it or bind it to one address; the proxy range ${EGRESS_PROXY_PORTS.first}-${EGRESS_PROXY_PORTS.last} must be free on 0.0.0.0 and ::`,
-    });
-  }
+  const problems = fenceAndPortProblems(network);
+  if (problems.length > 0) throw new AegisError("unavailable", `egress refused: ${problems.join("; ")}`, { hint: problems.some((p) => p.startsWith("a program")) ? PORT_FIX : FENCE_FIX });
   const proxy = await EgressProxy.start({
     runId,
     host: network.gateway,
@@ -101,4 +88,31 @@ function proxyPorts(): number[] {
   const count = EGRESS_PROXY_PORTS.last - EGRESS_PROXY_PORTS.first + 1;
   const start = Math.floor(Math.random() * count);
   return Array.from({ length: count }, (_, index) => EGRESS_PROXY_PORTS.first + ((start + index) % count));
+}
+
+const PORT_FIX = `stop it or bind it to one address; the proxy range ${EGRESS_PROXY_PORTS.first}-${EGRESS_PROXY_PORTS.last} must be free on 0.0.0.0 and ::`;
+
+/**
+ * Why egress cannot be opened safely right now (empty: it can): the host firewall does not
+ * fence the egress bridge, or something listens on all addresses inside the proxy port range.
+ * Checked before every egress run, and by `doctor`.
+ */
+export function fenceAndPortProblems(network: EgressNetwork): string[] {
+  let fence: string[];
+  try {
+    fence = fenceProblems(network, readRules("iptables") ?? new Map(), readRules("ip6tables"));
+  } catch (error) {
+    fence = [`cannot read the host firewall: ${error instanceof Error ? error.message : String(error)}`];
+  }
+  const problems = fence.length > 0 ? [`the host is not fenced off from the egress network: ${fence.join("; ")}`] : [];
+  const exposed = wildcardListeners();
+  if (exposed.length > 0) problems.push(`a program listens on all addresses on port ${exposed.join(", ")}, inside the egress proxy range, so sandboxes could reach it`);
+  return problems;
+}
+
+/** `doctor`'s view: prepares the egress network (idempotent) and reports what would refuse egress runs. */
+export async function egressReadiness(engine: EngineClient): Promise<{ problems: string[]; fix: string }> {
+  const network = await ensureEgressNetwork(engine);
+  const problems = fenceAndPortProblems(network);
+  return { problems, fix: problems.some((p) => p.startsWith("a program")) ? PORT_FIX : FENCE_FIX };
 }
