@@ -26,7 +26,7 @@ if [ -z "$prefix" ]; then
 fi
 
 if [ "$deps" = 1 ]; then
-  bash scripts/setup.sh
+  bash scripts/setup.sh --runtime-only
 else
   bash scripts/npm-deps.sh
   bash scripts/build.sh

@@ -2,8 +2,23 @@
 # Sets up a fresh Debian 12 machine for AegisClaw development and tests, idempotently:
 # system packages (Docker engine, static busybox, tmux, Chromium, promtool), the pinned Bun and npm dependencies,
 # a running Docker engine, the local base image and the compiled binary.
+# Usage: scripts/setup.sh [--runtime-only]
+#   --runtime-only  skip what only the tests need (the Vault server built from source, ~15 min
+#                   cold); install.sh --deps uses it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+runtime_only=0
+[ "${1:-}" = "--runtime-only" ] && runtime_only=1
+
+# The test Vault server is a long, CPU-bound Go build that needs nothing else from this script:
+# it runs in the background while packages install and Docker starts.
+vault_pid=
+if [ "$runtime_only" = 0 ]; then
+  mkdir -p .tools
+  bash scripts/build-vault.sh >.tools/build-vault.log 2>&1 &
+  vault_pid=$!
+  echo "setup: building the test Vault server in the background (log: .tools/build-vault.log)" >&2
+fi
 
 need_apt=()
 command -v dockerd >/dev/null 2>&1 || need_apt+=(docker.io)
@@ -33,4 +48,9 @@ bash scripts/setup-gvisor.sh
 bash scripts/setup-egress.sh   # the egress network and the host firewall net.outbound runs need
 bash scripts/build-base-image.sh
 bash scripts/build.sh
+if [ -n "$vault_pid" ]; then
+  # A pinned Vault server (dev mode, loopback) for the Vault secret backend's tests.
+  echo "setup: waiting for the Vault server build (log: .tools/build-vault.log)" >&2
+  wait "$vault_pid" || { cat .tools/build-vault.log >&2; echo "setup: scripts/build-vault.sh failed (log above)" >&2; exit 1; }
+fi
 echo "setup: done (bun $(node_modules/.bin/bun --version), $(docker version --format 'docker engine {{.Server.Version}}' 2>/dev/null))" >&2

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SANDBOX_RUNTIMES } from "../sandbox/index.ts";
+import { SECRET_BACKEND_KINDS, SECRET_NAME_PATTERN, VAULT_PATH_PATTERN, checkVaultAddress } from "../secrets/index.ts";
 import { parseDuration, parseSize } from "./units.ts";
 
 /** Policy templates; the OPA-backed templates arrive with the policy engine (issue 5). */
@@ -22,6 +23,74 @@ const Limits = z
     output: Size.default("16m").describe("Output beyond this many bytes is dropped and the run killed."),
   })
   .strict();
+
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "expected an environment variable name such as VAULT_TOKEN" });
+const LocalSecretName = z.string().regex(SECRET_NAME_PATTERN, { message: "expected a secret name such as VAULT_TOKEN" });
+const VaultPath = z.string().regex(VAULT_PATH_PATTERN, { message: 'expected segments of letters, digits, _ . - joined by / (e.g. "secret")' });
+
+const VaultTokenAuth = z
+  .object({
+    method: z.literal("token").describe("Authenticate with a Vault token."),
+    tokenEnv: EnvName.optional().describe("Environment variable holding the token (e.g. VAULT_TOKEN)."),
+    tokenSecret: LocalSecretName.optional().describe("Name of a secret in the local age store holding the token."),
+  })
+  .strict();
+const VaultAppRoleAuth = z
+  .object({
+    method: z.literal("approle").describe("Log in with AppRole (role_id + secret_id); the client token is renewed and re-obtained as needed."),
+    mount: VaultPath.default("approle").describe("Where the AppRole auth method is mounted."),
+    roleId: z.string().min(1).describe("The role's role_id (an identifier, not a credential)."),
+    secretIdEnv: EnvName.optional().describe("Environment variable holding the secret_id."),
+    secretIdSecret: LocalSecretName.optional().describe("Name of a secret in the local age store holding the secret_id."),
+  })
+  .strict();
+
+const Vault = z
+  .object({
+    address: z
+      .string()
+      .refine(validVaultAddress, { message: "expected https://HOST[:PORT] (http:// only for 127.0.0.1, ::1 or localhost), with no path or credentials" })
+      .describe("Vault or OpenBao server origin, e.g. https://vault.example.com:8200."),
+    namespace: VaultPath.optional().describe("Namespace (Vault Enterprise, OpenBao), sent as X-Vault-Namespace. Absent means the root namespace."),
+    mount: VaultPath.default("secret").describe("Mount path of the KV version 2 secrets engine."),
+    path: z
+      .union([VaultPath, z.literal("")])
+      .default("aegisclaw")
+      .describe("Prefix under the mount: secret NAME lives at <mount>/data/<path>/NAME. Empty means the root of the mount."),
+    timeout: Duration.default("10s").describe("Time limit of one request to Vault; an unanswered request fails as unavailable."),
+    caFile: z.string().min(1).optional().describe("PEM file of CA certificates to trust for https (a private CA). Absent means the built-in public roots."),
+    auth: z
+      .discriminatedUnion("method", [VaultTokenAuth, VaultAppRoleAuth])
+      .describe("How to authenticate. Credentials come from the environment or the local age store, never from this file."),
+  })
+  .strict()
+  .superRefine((vault, context) => {
+    const [envKey, secretKey] = vault.auth.method === "token" ? (["tokenEnv", "tokenSecret"] as const) : (["secretIdEnv", "secretIdSecret"] as const);
+    const given = [envKey, secretKey].filter((key) => (vault.auth as Record<string, unknown>)[key] !== undefined);
+    if (given.length !== 1) {
+      context.addIssue({ code: "custom", path: ["auth"], message: `set exactly one of ${envKey} or ${secretKey}` });
+    }
+  });
+
+const Secrets = z
+  .object({
+    backend: z
+      .enum(SECRET_BACKEND_KINDS)
+      .default("age")
+      .describe("Where secrets live: age (local encrypted files in $AEGISCLAW_HOME/secrets) or vault (HashiCorp Vault / OpenBao KV v2, configured under vault)."),
+    vault: Vault.optional().describe("Vault settings; required when backend is vault."),
+  })
+  .strict()
+  .refine((secrets) => secrets.backend !== "vault" || secrets.vault !== undefined, { path: ["vault"], message: 'backend "vault" needs a vault section' });
+
+function validVaultAddress(address: string): boolean {
+  try {
+    checkVaultAddress(address);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** `config.yaml`. Unknown keys are errors so that a typo never silently weakens a setting. */
 export const Config = z
@@ -71,6 +140,7 @@ export const Config = z
       })
       .strict()
       .default({ checkpointEvery: 1000, segmentMaxBytes: "64m" }),
+    secrets: Secrets.default({ backend: "age" }).describe("Secret storage backend."),
   })
   .strict();
 export type Config = z.infer<typeof Config>;

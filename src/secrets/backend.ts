@@ -9,7 +9,7 @@ export interface SecretMeta {
 }
 
 /**
- * The port every secret store implements (local age files now, Vault KV v2 later). Values only
+ * The port every secret store implements (local age files, Vault KV v2). Values only
  * ever leave through `get`, which the Gate calls for secrets a granted scope names; listing
  * returns names and times only. `list` is async, unlike reads of a local directory need to be,
  * so that a remote backend can implement the same port.

@@ -1,37 +1,83 @@
-import { homeLayout } from "../../core/index.ts";
-import { AgeSecretStore } from "../../secrets/index.ts";
+import { exists, homeLayout, loadConfig, parseDuration, type Config } from "../../core/index.ts";
+import { AgeSecretStore, openSecretBackend, SECRET_BACKEND_KINDS, type SecretBackend, type SecretBackendKind, type SecretsSettings } from "../../secrets/index.ts";
 import { AegisError } from "../../shared/index.ts";
 import type { CliContext } from "../context.ts";
 
 const ACTIONS = "init [--passphrase] | set NAME [--value V] | list | rm NAME | rotate";
 /** Unlocks a passphrase-protected identity without a terminal. Environment variables are readable only by the same user (and root), via /proc/PID/environ. */
 const PASSPHRASE_ENV = "AEGISCLAW_SECRETS_PASSPHRASE";
+/** Overrides `secrets.backend` for one command, e.g. to keep the Vault token itself in the local age store. */
+const BACKEND_ENV = "AEGISCLAW_SECRETS_BACKEND";
 const VALUE_WARNING =
   "aegisclaw: WARNING: --value put this secret in your shell history and in the process list (ps, /proc/PID/cmdline),\n" +
   "  where other users and programs on this machine can read it. Consider it exposed and rotate it at its source;\n" +
   "  next time pipe the value on stdin or type it at the hidden prompt.\n";
 
 /**
- * `secrets ACTION`: the local age store. Values enter on stdin, at a hidden prompt, or (with a
- * warning) as `--value`; no action ever prints a value.
+ * `secrets ACTION`: the configured backend (`secrets.backend`: the local age store by default,
+ * or Vault). Values enter on stdin, at a hidden prompt, or (with a warning) as `--value`; no
+ * action ever prints a value. `init` and `rotate` manage the local age store only.
  */
 export async function runSecrets(action: string | undefined, args: string[], options: Record<string, unknown>, ctx: CliContext): Promise<number> {
-  const store = new AgeSecretStore(homeLayout(ctx.home).secrets, { passphrase: () => unlockPassphrase(ctx) });
+  const opened = openSecretBackend(secretsSettings(ctx), { secretsDir: homeLayout(ctx.home).secrets, passphrase: () => unlockPassphrase(ctx) });
+  const where = opened.kind === "vault" ? ` in Vault (${opened.backend.location})` : "";
   switch (action) {
     case "init":
-      return init(store, options, ctx);
+      return init(ageOnly(opened.kind === "age" ? opened.backend : undefined, "init"), options, ctx);
     case "set":
-      return set(store, nameArg(args, "set"), options, ctx);
+      return set(opened.backend, nameArg(args, "set"), options, where, ctx);
     case undefined:
     case "list":
-      return list(store, ctx);
+      return list(opened.backend, ctx);
     case "rm":
-      return remove(store, nameArg(args, "rm"), ctx);
+      return remove(opened.backend, nameArg(args, "rm"), where, ctx);
     case "rotate":
-      return rotate(store, ctx);
+      return rotate(ageOnly(opened.kind === "age" ? opened.backend : undefined, "rotate"), ctx);
     default:
       throw new AegisError("usage", `unknown secrets action "${action}"`, { hint: `use: aegisclaw secrets [${ACTIONS}]` });
   }
+}
+
+/**
+ * The `secrets` config section as the factory takes it. Without a config.yaml the local age
+ * store is used, as before `aegisclaw init`; a config.yaml that does not validate is an error.
+ */
+function secretsSettings(ctx: CliContext): SecretsSettings {
+  const layout = homeLayout(ctx.home);
+  const section: Config["secrets"] = exists(layout.config) ? loadConfig(layout.config).secrets : { backend: "age" };
+  const override = process.env[BACKEND_ENV];
+  let backend: SecretBackendKind = section.backend;
+  if (override !== undefined && override !== "") {
+    if (!(SECRET_BACKEND_KINDS as readonly string[]).includes(override)) {
+      throw new AegisError("usage", `${BACKEND_ENV} must be ${SECRET_BACKEND_KINDS.join(" or ")}`, { hint: `unset it to use secrets.backend from config.yaml` });
+    }
+    backend = override as SecretBackendKind;
+  }
+  const vault = section.vault;
+  if (!vault) return { backend };
+  const auth = vault.auth;
+  return {
+    backend,
+    vault: {
+      address: vault.address,
+      namespace: vault.namespace,
+      mount: vault.mount,
+      path: vault.path,
+      timeoutMs: parseDuration(vault.timeout) ?? 10_000,
+      caFile: vault.caFile,
+      auth:
+        auth.method === "token"
+          ? { method: "token", token: auth.tokenEnv !== undefined ? { env: auth.tokenEnv } : { secret: auth.tokenSecret ?? "" } }
+          : { method: "approle", mount: auth.mount, roleId: auth.roleId, secretId: auth.secretIdEnv !== undefined ? { env: auth.secretIdEnv } : { secret: auth.secretIdSecret ?? "" } },
+    },
+  };
+}
+
+function ageOnly(store: AgeSecretStore | undefined, verb: string): AgeSecretStore {
+  if (store) return store;
+  throw new AegisError("usage", `secrets ${verb} manages the local age store, but secrets.backend is vault`, {
+    hint: `Vault manages its own keys; for the local store (e.g. to hold the Vault token) run ${BACKEND_ENV}=age aegisclaw secrets ${verb}`,
+  });
 }
 
 async function init(store: AgeSecretStore, options: Record<string, unknown>, ctx: CliContext): Promise<number> {
@@ -45,17 +91,17 @@ async function init(store: AgeSecretStore, options: Record<string, unknown>, ctx
   return 0;
 }
 
-async function set(store: AgeSecretStore, name: string, options: Record<string, unknown>, ctx: CliContext): Promise<number> {
+async function set(store: SecretBackend, name: string, options: Record<string, unknown>, where: string, ctx: CliContext): Promise<number> {
   const given = valueOption(options);
   if (given !== undefined) ctx.stderr(VALUE_WARNING);
   const value = given ?? (process.stdin.isTTY ? await hiddenPrompt(`value for ${name} (not shown): `, ctx) : stripOneNewline(await Bun.stdin.text()));
   await store.set(name, value);
   if (ctx.json) ctx.stdout(`${JSON.stringify({ name, stored: true })}\n`);
-  else ctx.stderr(`stored ${name}\n`);
+  else ctx.stderr(`stored ${name}${where}\n`);
   return 0;
 }
 
-async function list(store: AgeSecretStore, ctx: CliContext): Promise<number> {
+async function list(store: SecretBackend, ctx: CliContext): Promise<number> {
   const secrets = await store.list();
   if (ctx.json) {
     ctx.stdout(`${JSON.stringify({ secrets })}\n`);
@@ -66,10 +112,10 @@ async function list(store: AgeSecretStore, ctx: CliContext): Promise<number> {
   return 0;
 }
 
-async function remove(store: AgeSecretStore, name: string, ctx: CliContext): Promise<number> {
+async function remove(store: SecretBackend, name: string, where: string, ctx: CliContext): Promise<number> {
   await store.remove(name);
   if (ctx.json) ctx.stdout(`${JSON.stringify({ name, removed: true })}\n`);
-  else ctx.stderr(`removed ${name}\n`);
+  else ctx.stderr(`removed ${name}${where}\n`);
   return 0;
 }
 
