@@ -152,6 +152,10 @@ export async function runCli(rawArgv: string[], version: string): Promise<number
       handle(async (c) => (await import("./commands/token.ts")).runToken(action, args, options, c))(),
     );
 
+  cli
+    .command("mcp-server", "MCP server on stdio (docs/mcp.md): agents run commands in the sandbox through the Gate")
+    .action(() => handle(async (c) => (await import("./commands/mcp-server.ts")).runMcpServer(c))());
+
   cli.help();
   cli.version(version, "-v, --version");
 
