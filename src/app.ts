@@ -1,8 +1,8 @@
 import { ApprovalQueue, startControlServer, type ControlServer } from "./approvals/index.ts";
 import { AuditLog, RecentTail } from "./audit/index.ts";
-import { EventBus, Gate, HISTORY_WINDOW_SECONDS, historyFrom, homeLayout, loadConfig, LockdownStore, parseDuration, parseSize, requireInitialisedHome, type Config, type HomeLayout } from "./core/index.ts";
+import { EventBus, Gate, HISTORY_WINDOW_SECONDS, homeLayout, loadConfig, LockdownStore, parseDuration, parseSize, requireInitialisedHome, type Config, type HomeLayout } from "./core/index.ts";
 import { egressAuditor } from "./core/egress-audit.ts";
-import { createBuiltinEngine, createCombinedEngine, loadUserPolicies, type PolicyEngine } from "./policy/index.ts";
+import { createBuiltinEngine, createCombinedEngine, loadUserPolicies, type PolicyEngine, type PolicyHistory } from "./policy/index.ts";
 import { createOpaEngine } from "./policy/opa/index.ts";
 import { createSandboxRuntime, type SandboxRuntime, type SandboxRuntimeName } from "./sandbox/index.ts";
 import { AegisError } from "./shared/index.ts";
@@ -59,7 +59,10 @@ export function assemble(layout: HomeLayout, config: Config): App {
   const policy = createCombinedEngine(policyEngines(config, layout));
   // Read incrementally: re-parsing the log's tail for every decision cost ~2.5 ms each.
   const recent = new RecentTail(layout.audit, HISTORY_WINDOW_SECONDS * 1000);
-  const history = (actor: { name: string; source: string }) => historyFrom(recent.entries(), actor);
+  const history = (actor: { name: string; source: string }): PolicyHistory => {
+    const { decisions, denies } = recent.history(actor);
+    return { windowSeconds: HISTORY_WINDOW_SECONDS, recentDecisions: decisions, recentDenies: denies };
+  };
   let audit: Promise<AuditLog> | undefined;
   const openAudit = (): Promise<AuditLog> => {
     audit ??= AuditLog.open(layout.audit, {

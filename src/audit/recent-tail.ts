@@ -18,6 +18,8 @@ export class RecentTail {
   private segment = -1;
   private offset = 0;
   private kept: AuditEntry[] = [];
+  /** Per actor ("name\0source"): decision times and deny times, oldest first, pruned lazily. */
+  private readonly byActor = new Map<string, { decisions: Window; denies: Window }>();
 
   constructor(
     private readonly dir: string,
@@ -43,11 +45,39 @@ export class RecentTail {
     return this.kept;
   }
 
+  /**
+   * How many decisions (and denials) `actor` had within the window: O(1) amortised per call,
+   * so the policy input's history costs the same however busy the log is.
+   */
+  history(actor: { name: string; source: string }, now = Date.now()): { decisions: number; denies: number } {
+    this.entries(now);
+    const counts = this.byActor.get(`${actor.name}\0${actor.source}`);
+    if (!counts) return { decisions: 0, denies: 0 };
+    const since = now - this.windowMs;
+    return { decisions: counts.decisions.countSince(since), denies: counts.denies.countSince(since) };
+  }
+
   /** A new segment, or a truncated one (crash recovery): start again from its tail. */
   private restart(segment: number, size: number): void {
     this.segment = segment;
-    this.kept = recentEntries(this.dir);
+    this.kept = [];
+    this.byActor.clear();
+    for (const entry of recentEntries(this.dir)) this.keep(entry);
     this.offset = size;
+  }
+
+  private keep(entry: AuditEntry): void {
+    this.kept.push(entry);
+    if (entry.type !== "decision") return;
+    const key = `${entry.actor.name}\0${entry.actor.source}`;
+    let counts = this.byActor.get(key);
+    if (!counts) this.byActor.set(key, (counts = { decisions: new Window(), denies: new Window() }));
+    const time = Date.parse(entry.time);
+    counts.decisions.add(time);
+    if (entry.decision?.kind === "deny") counts.denies.add(time);
+    // Pruning as entries arrive keeps an actor that is never asked about from growing without end.
+    counts.decisions.countSince(time - this.windowMs);
+    counts.denies.countSince(time - this.windowMs);
   }
 
   private readNew(path: string, size: number): void {
@@ -56,7 +86,7 @@ export class RecentTail {
     let consumed = 0;
     for (const [from, to] of lines) {
       try {
-        this.kept.push(parseEntry(bytes.subarray(from, to)));
+        this.keep(parseEntry(bytes.subarray(from, to)));
       } catch {
         // not an entry we can read; verifyLog reports it
       }
@@ -65,5 +95,24 @@ export class RecentTail {
     // A line still being written stays for the next call.
     this.offset += consumed;
     if (this.kept.length > MAX_KEPT) this.kept = this.kept.slice(-MAX_KEPT);
+  }
+}
+
+/** Times in arrival order; counting those since a moment drops older ones for good. */
+class Window {
+  private times: number[] = [];
+  private start = 0;
+
+  add(time: number): void {
+    this.times.push(time);
+  }
+
+  countSince(since: number): number {
+    while (this.start < this.times.length && (this.times[this.start] ?? 0) < since) this.start++;
+    if (this.start > 4096 && this.start * 2 > this.times.length) {
+      this.times = this.times.slice(this.start);
+      this.start = 0;
+    }
+    return this.times.length - this.start;
   }
 }

@@ -22,3 +22,22 @@ test("recent tail: sees appends made after it started, by any writer, and drops 
   await first.close();
   await second.close();
 });
+
+test("recent tail: per-actor history counts decisions and denials inside the window only", async () => {
+  const dir = join(tempDir(), "audit");
+  await initAuditDir(dir);
+  const log = await AuditLog.open(dir);
+  const other = { name: "other", source: "api" as const };
+  await log.append({ type: "decision", actor, decision: { kind: "allow", reasons: [] } });
+  await log.append({ type: "decision", actor, decision: { kind: "deny", reasons: [] } });
+  await log.append({ type: "result", actor, runId: "r-x" });
+  await log.append({ type: "decision", actor: other, decision: { kind: "deny", reasons: [] } });
+  const tail = new RecentTail(dir, 60_000);
+  expect(tail.history(actor)).toEqual({ decisions: 2, denies: 1 });
+  expect(tail.history(other)).toEqual({ decisions: 1, denies: 1 });
+  expect(tail.history({ name: "nobody", source: "cli" })).toEqual({ decisions: 0, denies: 0 });
+  await log.append({ type: "decision", actor, decision: { kind: "ask", reasons: [] } });
+  expect(tail.history(actor)).toEqual({ decisions: 3, denies: 1 });
+  expect(tail.history(actor, Date.now() + 120_000)).toEqual({ decisions: 0, denies: 0 });
+  await log.close();
+});
