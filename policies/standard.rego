@@ -14,7 +14,7 @@ ask contains {
 
 ask contains {
 	"rule": "standard.unsigned-skill",
-	"message": concat("", ["skill ", skill.name, " is not signed and needs approval"]),
+	"message": concat("", ["skill ", skill.name, " is not signed by a trusted publisher and needs approval"]),
 	"field": "skill",
 } if {
 	unsigned_skill

@@ -32,7 +32,7 @@ ask contains {
 
 deny contains {
 	"rule": "strict.unsigned-skill",
-	"message": concat("", ["skill ", skill.name, " is not signed; strict runs only signed skills"]),
+	"message": concat("", ["skill ", skill.name, " is not signed by a trusted publisher; strict runs only signed skills"]),
 	"field": "skill",
 } if {
 	unsigned_skill

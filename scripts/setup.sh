@@ -48,6 +48,7 @@ bash scripts/setup-gvisor.sh
 bash scripts/setup-egress.sh   # the egress network and the host firewall net.outbound runs need
 bash scripts/build-base-image.sh
 bash scripts/build.sh
+bash scripts/sign-starter-skills.sh   # starter skills signed with a publisher key made here (docs/skills.md)
 if [ -n "$vault_pid" ]; then
   # A pinned Vault server (dev mode, loopback) for the Vault secret backend's tests.
   echo "setup: waiting for the Vault server build (log: .tools/build-vault.log)" >&2

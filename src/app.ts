@@ -5,6 +5,8 @@ import { egressAuditor } from "./core/egress-audit.ts";
 import { createBuiltinEngine, createCombinedEngine, loadUserPolicies, type PolicyEngine, type PolicyHistory } from "./policy/index.ts";
 import { createOpaEngine } from "./policy/opa/index.ts";
 import { createSandboxRuntime, type SandboxRuntime, type SandboxRuntimeName } from "./sandbox/index.ts";
+import { secretsSettingsFrom } from "./core/secrets-settings.ts";
+import { SecretResolver } from "./secrets/index.ts";
 import { AegisError } from "./shared/index.ts";
 
 /** The composition root: real implementations wired for one home. No module-level singletons. */
@@ -34,16 +36,27 @@ export interface App {
   close(): Promise<void>;
 }
 
-/** Builds the app for an initialised home; `config` overrides loading config.yaml (tests). */
-export function createApp(home: string, options: { config?: Config } = {}): App {
+/** Options of createApp / assemble; every field is optional. */
+export interface AppOptions {
+  /** Overrides loading config.yaml (tests). */
+  config?: Config;
+  /**
+   * Asks a person for the secret store's passphrase (a terminal) when a run granted secrets.read
+   * needs a sealed identity unlocked and AEGISCLAW_SECRETS_PASSPHRASE is not set.
+   */
+  secretPassphrasePrompt?: () => Promise<string>;
+}
+
+/** Builds the app for an initialised home. */
+export function createApp(home: string, options: AppOptions = {}): App {
   const layout = homeLayout(home);
   if (!options.config) requireInitialisedHome(layout);
   const config = options.config ?? loadConfig(layout.config);
-  return assemble(layout, config);
+  return assemble(layout, config, options);
 }
 
 /** Wires the pieces for a given layout and config. */
-export function assemble(layout: HomeLayout, config: Config): App {
+export function assemble(layout: HomeLayout, config: Config, options: Omit<AppOptions, "config"> = {}): App {
   const bus = new EventBus();
   const lockdown = new LockdownStore(layout.lockdownFile);
   const approvals = new ApprovalQueue(bus);
@@ -71,6 +84,13 @@ export function assemble(layout: HomeLayout, config: Config): App {
     });
     return audit;
   };
+  // Runs read the configured backend; the passphrase comes from the environment or a terminal.
+  const secrets = new SecretResolver({
+    settings: secretsSettingsFrom(config.secrets),
+    secretsDir: layout.secrets,
+    ...(process.env.AEGISCLAW_SECRETS_PASSPHRASE ? { passphrase: process.env.AEGISCLAW_SECRETS_PASSPHRASE } : {}),
+    ...(options.secretPassphrasePrompt ? { prompt: options.secretPassphrasePrompt } : {}),
+  });
   return {
     layout,
     config,
@@ -81,7 +101,7 @@ export function assemble(layout: HomeLayout, config: Config): App {
     runtimes,
     openAudit,
     async gate() {
-      return new Gate({ config, home: layout.root, audit: await openAudit(), runtime, runtimes, lockdown, bus, policy, history, approver: approvals, approvalTimeoutMs });
+      return new Gate({ config, home: layout.root, audit: await openAudit(), runtime, runtimes, lockdown, bus, policy, history, approver: approvals, approvalTimeoutMs, secrets });
     },
     startControl() {
       control ??= startControlServer(layout.run, bus, approvals);

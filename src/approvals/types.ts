@@ -20,8 +20,8 @@ export interface ApprovalRequest {
   /** The policy's reasons for asking. */
   reasons: AuditReason[];
   risk: Risk;
-  /** Present when the request runs a skill (skills are not built yet). */
-  skill?: { name: string; signature: "valid" | "unsigned" | "invalid" };
+  /** Present when the request runs a skill; untrusted = signed by a key not in the trust store. */
+  skill?: { name: string; signature: "valid" | "unsigned" | "untrusted" | "invalid" };
   /** The process that holds the request (it runs the command once approved). */
   pid: number;
 }

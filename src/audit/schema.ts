@@ -41,12 +41,32 @@ export const EgressRecord = z
 export type EgressRecord = z.infer<typeof EgressRecord>;
 
 /**
+ * One change to the secret store (`secrets init|set|rm|rotate`). Names only: the log never holds
+ * a value, not even a hash of one (a hash would let anyone holding the log test guesses).
+ */
+export const SecretChangeRecord = z
+  .object({
+    action: z.enum(["init", "set", "remove", "rotate"]),
+    /** The secret's name (set, remove); absent for init and rotate, which concern the store's key. */
+    name: z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, "a secret name").optional(),
+    backend: z.enum(["age", "vault"]),
+    /** Where in the backend, without credentials (Vault: `mount/path`). */
+    location: z.string().max(500).optional(),
+    /** rotate: how many secrets were re-encrypted to the new key. */
+    count: z.number().int().nonnegative().optional(),
+    /** Set on the follow-up entry when the change announced before it failed. */
+    failed: z.string().max(2000).optional(),
+  })
+  .strict();
+export type SecretChangeRecord = z.infer<typeof SecretChangeRecord>;
+
+/**
  * What callers append. Every field is plain JSON and must never hold a secret value: the
  * log is meant to be shown, exported and proven to third parties.
  */
 export const AuditRecord = z
   .object({
-    type: z.enum(["decision", "result", "lockdown", "unlock", "init", "recovery", "approval", "policy", "egress"]),
+    type: z.enum(["decision", "result", "lockdown", "unlock", "init", "recovery", "approval", "policy", "egress", "secret"]),
     actor: z.object({ name: z.string().min(1).max(200), source: AuditSource }).strict(),
     runId: z.string().min(1).max(200).optional(),
     requestHash: z.string().regex(/^[0-9a-f]{64}$/, "requestHash must be 64 lower-case hex characters").optional(),
@@ -82,7 +102,12 @@ export const AuditRecord = z
       .optional()
       .describe("Only on `approval` entries: how a person (or the timeout) resolved an ask"),
     egress: EgressRecord.optional().describe("Only on `egress` entries: one connection the run's egress proxy allowed or refused"),
+    secret: SecretChangeRecord.optional().describe("Only on `secret` entries: a change to the secret store, by name"),
     redactions: z.number().int().nonnegative().optional(),
+    redactionKinds: z
+      .record(z.string().regex(/^[A-Za-z0-9_.:-]{1,140}$/), z.number().int().positive())
+      .optional()
+      .describe("On result entries: redactions by kind (`secret:NAME`, `github-token`, ...); never values"),
     recovery: z
       .object({ segment: z.string().max(100), droppedBytes: z.number().int().nonnegative() })
       .strict()

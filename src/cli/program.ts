@@ -52,8 +52,9 @@ export async function runCli(rawArgv: string[], version: string): Promise<number
     .action((positional: string[], options: Options) => handle(async (c) => (await import("./commands/run.ts")).runRun(positional, options, c))());
 
   cli
-    .command("simulate [...command]", "Show what `run` would decide and the sandbox it would get; executes and records nothing")
+    .command("simulate [...command]", "Show what `run` (or `simulate skill NAME [COMMAND] [ARGS]`: `skills run`) would decide and the sandbox it would get; executes and records nothing")
     .option("--scope <scope>", "Grant a scope (repeatable), as for run")
+    .option("--path <name=dir>", "With `simulate skill`: bind a path parameter of the skill (repeatable)")
     .option("--image <image>", "Sandbox image")
     .option("--timeout <duration>", "Wall-clock limit")
     .option("--runtime <name>", "Sandbox runtime: docker | gvisor")
@@ -96,6 +97,18 @@ export async function runCli(rawArgv: string[], version: string): Promise<number
     .option("--hash <sha256>", "With approve: the request hash you reviewed; refused if the request differs")
     .action((action: string | undefined, args: string[], options: Options) =>
       handle(async (c) => (await import("./commands/approvals.ts")).runApprovals(action, args, options, c))(),
+    );
+
+  cli
+    .command("skills [action] [...args]", "Skills: skills list | add DIR [--yes] | sign DIR --key FILE | verify NAME|DIR | run NAME [COMMAND] [ARGS] [--path NAME=DIR] | trust add KEYFILE --name N | trust list | trust rm ID | keygen FILE")
+    .option("--key <file>", "With sign: the publisher's private key (PEM, mode 0600)")
+    .option("--name <name>", "With trust add: who the key belongs to")
+    .option("--path <name=dir>", "With run: bind a path parameter of the skill to a host directory (repeatable)")
+    .option("--yes", "With add: accept an upgrade that adds scopes or loses its trusted signature")
+    .option("--timeout <duration>", "With run: wall-clock limit (default: the skill's resources.timeout within sandbox.timeout)")
+    .option("--runtime <name>", "With run: sandbox runtime: docker | gvisor")
+    .action((action: string | undefined, args: string[], options: Options) =>
+      handle(async (c) => (await import("./commands/skills.ts")).runSkills(action, args, options, c))(),
     );
 
   cli

@@ -5,6 +5,31 @@ import { canonicalHash } from "../shared/index.ts";
 
 const AuditSource = z.enum(AUDIT_SOURCES);
 
+/**
+ * The skill a run executes, as src/skills verified it just before the request: policy reads it
+ * (`policyInput.skill`; only `signature: "valid"` counts as signed) and the audit entry names
+ * it. Being part of the request, it is covered by the request hash.
+ */
+export const SkillReference = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/),
+    version: z.string().min(1).max(100),
+    command: z.string().min(1).max(64),
+    signature: z.enum(["valid", "unsigned", "untrusted", "invalid"]).describe("valid: verifies and the key is trusted; invalid: the manifest or image changed since signing."),
+    publisher: z.string().min(1).max(200).optional().describe("The trust store's name for the signing key (valid signatures)."),
+    keyId: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+    imageDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/).describe("The image id the run uses."),
+  })
+  .strict();
+export type SkillReference = z.infer<typeof SkillReference>;
+
+/** PATH and the proxy variables are the sandbox's own (container-config.ts); a request cannot set them. */
+const RESERVED_ENV = new Set(["PATH", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "NO_PROXY", "no_proxy"]);
+const EnvName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, { message: "expected an environment variable name" })
+  .refine((name) => !RESERVED_ENV.has(name), { message: "is set by the sandbox and cannot be overridden" });
+
 /** A request to run a command in the sandbox, as any front end submits it to the Gate. */
 export const RunRequest = z
   .object({
@@ -17,6 +42,13 @@ export const RunRequest = z
     image: z.string().min(1).max(512).optional(),
     timeoutMs: z.number().int().positive().max(24 * 3_600_000).optional(),
     runtime: z.enum(SANDBOX_RUNTIMES).optional().describe("Sandbox runtime for this run (CLI --runtime); default sandbox.runtime from config."),
+    skill: SkillReference.optional().describe("Set when the run executes an installed skill (skills run)."),
+    env: z.record(EnvName, z.string().max(4096)).optional().describe("Fixed environment for the command (a skill command's env); never secrets."),
+    limits: z
+      .object({ pids: z.number().int().min(8).optional(), memoryBytes: z.number().int().min(6 * 1024 * 1024).optional(), cpus: z.number().min(0.01).optional() })
+      .strict()
+      .optional()
+      .describe("Lower limits for this run (a skill's resources); config's sandbox.limits stay the ceilings."),
   })
   .strict();
 export type RunRequest = z.input<typeof RunRequest>;

@@ -32,7 +32,7 @@ export function approvalRequestFor(prepared: PreparedRun, decision: Decision, ti
     scopes: policyInput.requested.map((scope) => ({ scope: scope.scope, risk: scope.risk })),
     reasons: decision.reasons,
     risk: decision.risk,
-    ...(policyInput.skill ? { skill: { name: policyInput.skill.name, signature: policyInput.skill.signed ? "valid" : "unsigned" } } : {}),
+    ...(policyInput.skill ? { skill: { name: policyInput.skill.name, signature: policyInput.skill.signature ?? (policyInput.skill.signed ? "valid" : "unsigned") } } : {}),
     pid: process.pid,
   };
 }

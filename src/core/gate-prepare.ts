@@ -3,6 +3,7 @@ import { parseEnforceableScopes, parseRequestedScope, parseScope, scopeCovers, s
 import { compileMounts, type SandboxLimits, type SandboxMount, type SandboxSpec } from "../sandbox/index.ts";
 import { AegisError } from "../shared/index.ts";
 import { requestHash, RunRequest, type NormalizedRunRequest } from "./action.ts";
+import { lowerLimits, skillPolicyInput, skillSummary } from "./gate-skill.ts";
 import type { Config } from "./config.ts";
 import { parseDuration, parseSize } from "./units.ts";
 
@@ -67,10 +68,13 @@ export function prepareRun(input: RunRequest, config: Config, runtime: string, l
       hint: "use --runtime docker for runs that need the network",
     });
   }
+  // A run's own secrets.read scopes are requested (and granted) like files.*: config grants only
+  // grant, so nothing in config.yaml hands a secret to every run. Values are read after the decision.
+  const secrets = unique(request.grants.map((text) => parseScope(text)).filter((scope) => scope.kind === "secrets.read"));
   // `grants` (as given) is part of the request, so the hash covers every net.outbound scope.
   const hash = requestHash({ ...request, image, runtime, timeoutMs, ...(mounts.length > 0 ? { mounts } : {}) });
   const runId = newRunId();
-  const requested = [programScope(request.argv[0] ?? ""), ...files, ...egress];
+  const requested = [programScope(request.argv[0] ?? ""), ...files, ...egress, ...secrets];
   const policyInput: PolicyInput = {
     action: "run",
     actor: request.actor,
@@ -79,7 +83,7 @@ export function prepareRun(input: RunRequest, config: Config, runtime: string, l
     runtime,
     requested: requested.map((scope) => (scope.kind === "net.outbound" ? netCoverage(scope, granted) : coverage(scope, granted))),
     granted: granted.map((scope) => ({ scope: scope.text, kind: scope.kind, risk: scope.risk })),
-    skill: null,
+    skill: skillPolicyInput(request),
     lockdown,
     guardrails: [],
     history: history(request.actor),
@@ -89,10 +93,12 @@ export function prepareRun(input: RunRequest, config: Config, runtime: string, l
     image,
     argv: request.argv,
     timeoutMs,
-    limits: limitsFrom(config),
+    limits: lowerLimits(limitsFrom(config), request.limits),
     mounts,
-    labels: { "io.aegisclaw.actor": request.actor.name },
+    labels: { "io.aegisclaw.actor": request.actor.name, ...(request.skill ? { "io.aegisclaw.skill": request.skill.name } : {}) },
+    ...(request.env ? { env: request.env } : {}),
     ...(egress.length > 0 ? { egress: { allow: egress.map((scope) => scope.text), actor: request.actor, requestHash: hash } } : {}),
+    ...(secrets.length > 0 ? { secrets: { names: secretNames(secrets) } } : {}),
   };
   const summary = {
     argv: request.argv,
@@ -103,6 +109,8 @@ export function prepareRun(input: RunRequest, config: Config, runtime: string, l
     requested: requested.map((s) => s.text),
     ...(mounts.length > 0 ? { mounts: mounts.map(describeMount) } : {}),
     ...(egress.length > 0 ? { egress: egress.map((scope) => scope.text) } : {}),
+    ...(secrets.length > 0 ? { secrets: secretNames(secrets) } : {}),
+    ...skillSummary(request),
   };
   return { request, runId, hash, spec, policyInput, summary };
 }
@@ -135,6 +143,11 @@ function netCoverage(scope: Scope, granted: readonly Scope[]): RequestedScope {
 /** How the audit entry records a mount: where it really leads, and whether it is writable. */
 function describeMount(mount: SandboxMount): { source: string; target: string; mode: "ro" | "rw" } {
   return { source: mount.source, target: mount.target, mode: mount.readOnly ? "ro" : "rw" };
+}
+
+/** The granted secrets' names, sorted: what the sandbox receives and the audit entry records. */
+function secretNames(scopes: readonly Scope[]): string[] {
+  return scopes.map((scope) => scope.target ?? "").sort();
 }
 
 function isFileKind(kind: Scope["kind"]): boolean {

@@ -3,11 +3,13 @@ import { createBuiltinEngine, decideSafely, type Decision, type PolicyEngine, ty
 import { describeProfile, isSandboxRuntimeName, OCI_RUNTIMES, type SandboxProfile, type SandboxResult, type SandboxRuntime } from "../sandbox/index.ts";
 import { Redactor } from "../redact/index.ts";
 import { AegisError, isAegisError } from "../shared/index.ts";
+import type { RunSecretSource } from "../secrets/index.ts";
 import type { RunRequest } from "./action.ts";
 import type { Config } from "./config.ts";
 import type { EventBus } from "./events.ts";
 import { approvalRecord, approvalRequestFor, awaitApproval, checkApproval, DEFAULT_APPROVAL_TIMEOUT_MS, type Approver } from "./gate-approval.ts";
 import { NO_HISTORY, prepareRun, type HistorySource, type PreparedRun } from "./gate-prepare.ts";
+import { checkRunSecrets, withRunSecrets } from "./gate-secrets.ts";
 import { LockdownWatch } from "./lockdown-watch.ts";
 import type { LockdownStore } from "./lockdown.ts";
 
@@ -35,6 +37,8 @@ export interface GateDeps {
   approver?: Approver;
   /** How long an ask waits for its answer (default 120 s). */
   approvalTimeoutMs?: number;
+  /** The secret store (gate-secrets.ts). Without it a run granted secrets.read is refused. */
+  secrets?: RunSecretSource;
 }
 
 /** Where a run's (already redacted) output goes, plus an optional cancel signal. */
@@ -173,7 +177,7 @@ export class Gate {
         ...(killedBy ? { killedBy } : {}),
         ...(executed.error ? { error: executed.error } : {}),
       },
-      ...(executed.redactions > 0 ? { redactions: executed.redactions } : {}),
+      ...(executed.redactions > 0 ? { redactions: executed.redactions, redactionKinds: executed.redactionKinds } : {}),
     } satisfies AuditRecord);
     bus.publish("run.finished", {
       runId,
@@ -226,6 +230,7 @@ export class Gate {
   private async decideStage(input: RunRequest, runtimeName: string, decideOnly: boolean) {
     const lock = this.deps.lockdown.read();
     const prepared = prepareRun(input, this.deps.config, runtimeName, lock.active, this.deps.history ?? NO_HISTORY, this.deps.home);
+    await checkRunSecrets(this.deps.secrets, prepared);
     const { request, runId, hash } = prepared;
     const started = performance.now();
     const decision: Decision = lock.active
@@ -299,9 +304,10 @@ export class Gate {
       watch.start();
       bus.publish("run.started", { runId, argv: spec.argv, image: spec.image, runtime: runtime.name });
       const handedOver = performance.now();
-      const result = await runtime.run(spec, { stdout: forward("stdout"), stderr: forward("stderr"), signal: cancel.signal });
+      const sandboxIo = { stdout: forward("stdout"), stderr: forward("stderr"), signal: cancel.signal };
+      const result = await withRunSecrets(this.deps.secrets, spec, redactor, (ready) => runtime.run(ready, sandboxIo));
       const startupMs = (firstSign ?? performance.now()) - handedOver;
-      return { ...result, killedBy: killedBy(result, cancel.signal, lockdown), redactions: flush(), startupMs };
+      return { ...result, killedBy: killedBy(result, cancel.signal, lockdown), redactions: flush(), redactionKinds: redactor.counts().byKind, startupMs };
     } catch (error) {
       // A sandbox (or the runtime's self-test) killed by another process's lockdown surfaces
       // as a runtime failure; with the flag up, lockdown is what ended the run.
@@ -314,6 +320,7 @@ export class Gate {
         stderrBytes: 0,
         killedBy: byLockdown ? "lockdown" : undefined,
         redactions: flush(),
+        redactionKinds: redactor.counts().byKind,
         error: redactor.redactText(error instanceof Error ? error.message : String(error)).slice(0, 1000),
         thrown: byLockdown && !(error instanceof AegisError && error.code === "lockdown")
           ? new AegisError("lockdown", "run stopped: lockdown engaged while the sandbox was starting", { hint: "`aegisclaw unlock` lifts it" })
@@ -330,6 +337,8 @@ interface Executed {
   exitCode: number;
   /** How many redactions the output needed (counted, never the values). */
   redactions: number;
+  /** The same, by kind (`secret:NAME`, `github-token`, ...). */
+  redactionKinds: Record<string, number>;
   timedOut: boolean;
   durationMs: number;
   stdoutBytes: number;

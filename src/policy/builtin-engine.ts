@@ -3,7 +3,8 @@ import { highestRisk } from "./risk.ts";
 
 /**
  * The built-in rule, independent of any Rego: every requested scope must be covered by a
- * granted one (as the scope matcher decided), and lockdown denies everything.
+ * granted one (as the scope matcher decided), lockdown denies everything, and so does a skill
+ * whose signature no longer verifies.
  */
 export function createBuiltinEngine(): PolicyEngine {
   return {
@@ -12,6 +13,10 @@ export function createBuiltinEngine(): PolicyEngine {
       const risk = highestRisk(input.requested.map((scope) => scope.risk));
       if (input.lockdown) {
         return { kind: "deny", risk, reasons: [{ rule: "builtin.lockdown", message: "lockdown is active" }] };
+      }
+      // A skill whose manifest or image changed since it was signed has been tampered with.
+      if (input.skill?.signature === "invalid") {
+        return { kind: "deny", risk, reasons: [{ rule: "builtin.skill-signature-invalid", message: `skill ${input.skill.name}'s signature does not verify: its manifest or image changed since signing`, field: "skill" }] };
       }
       const missing: Reason[] = [];
       const covered: Reason[] = [];

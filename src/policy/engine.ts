@@ -46,13 +46,30 @@ export interface PolicyInput {
   runtime: string;
   requested: RequestedScope[];
   granted: GrantedScope[];
-  /** The skill being run, or null for a plain command (skills arrive with the sandbox issue). */
-  skill: { name: string; signed: boolean } | null;
+  /** The skill being run, or null for a plain command. */
+  skill: PolicySkill | null;
   lockdown: boolean;
   /** Prompt-injection / secret-leak signals (the guardrails stage is not built yet: empty). */
   guardrails: Array<{ kind: string; severity: Risk }>;
   /** What this actor did recently, from the audit log (policies may rate-limit on it). */
   history: PolicyHistory;
+}
+
+/**
+ * A skill run as policy sees it (src/skills verified the signature just before the request).
+ * `signed` is true only for a signature that verifies with a key in the trust store; the Rego
+ * templates read only `name` and `signed`.
+ */
+export interface PolicySkill {
+  name: string;
+  signed: boolean;
+  version?: string;
+  command?: string;
+  /** valid | unsigned | untrusted (a key not in the trust store) | invalid (changed since signing). */
+  signature?: "valid" | "unsigned" | "untrusted" | "invalid";
+  publisher?: string;
+  keyId?: string;
+  imageDigest?: string;
 }
 
 /** Counts of this actor's recent decisions, over the last `windowSeconds`. */

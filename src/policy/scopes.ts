@@ -48,12 +48,13 @@ const SECRET_NAME = /^[A-Z_][A-Z0-9_]{0,127}$/;
 const PROGRAM_NAME = /^[A-Za-z0-9_][A-Za-z0-9._+-]{0,254}$/;
 
 /**
- * Kinds whose grant the sandbox can enforce today: programs, host paths (bind mounts,
- * read-only for files.read) and network destinations (the internal egress network whose only
- * way out is the run's own egress proxy). secrets.read parses (so typos are still caught) but
- * is refused: a scope the sandbox does not enforce would be a silent hole.
+ * Kinds whose grant the sandbox can enforce: programs, host paths (bind mounts, read-only for
+ * files.read), network destinations (the internal egress network whose only way out is the
+ * run's own egress proxy) and secrets (only the granted names are resolved, as read-only files
+ * in /run/secrets). A kind missing here would parse but be refused: a scope the sandbox does
+ * not enforce would be a silent hole.
  */
-export const ENFORCED_KINDS: ReadonlySet<ScopeKind> = new Set(["shell.exec", "files.read", "files.write", "net.outbound"]);
+export const ENFORCED_KINDS: ReadonlySet<ScopeKind> = new Set(["shell.exec", "files.read", "files.write", "net.outbound", "secrets.read"]);
 
 /**
  * Parses one granted scope; throws bad-input naming the scope, the reason and the fix.
@@ -84,7 +85,7 @@ export function parseEnforceableScopes(texts: readonly string[]): Scope[] {
     const scope = parseScope(text);
     if (!ENFORCED_KINDS.has(scope.kind)) {
       throw new AegisError("bad-input", `scope "${scope.text}" is valid but the sandbox cannot enforce it yet, so it cannot be granted`, {
-        hint: "remove it; this version grants shell.exec, files.read, files.write and net.outbound (secret scopes are not available yet)",
+        hint: `remove it; this version grants ${[...ENFORCED_KINDS].join(", ")}`,
       });
     }
     return scope;

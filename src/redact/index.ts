@@ -6,6 +6,6 @@
  */
 export { Redactor, type RedactionCounts, type RedactorOptions } from "./redactor.ts";
 export type { RedactionStream } from "./stream.ts";
-export { MIN_SECRET_LENGTH } from "./encodings.ts";
+export { MIN_SECRET_LENGTH, secretVariants } from "./encodings.ts";
 export { DETECTOR_MAX_LENGTH } from "./detectors.ts";
 export { ENTROPY_MAX_LENGTH, ENTROPY_MIN_LENGTH, ENTROPY_THRESHOLD } from "./entropy.ts";

@@ -6,11 +6,12 @@ import type { DockerRuntimeOptions } from "./docker/docker-runtime.ts";
 import type { RunningSandbox, RuntimeStatus, SandboxIo, SandboxResult, SandboxRuntime, SandboxSpec } from "./types.ts";
 
 export type { DockerRuntimeOptions } from "./docker/docker-runtime.ts";
-export type { RunningSandbox, RuntimeStatus, SandboxIo, SandboxLimits, SandboxMount, SandboxResult, SandboxRuntime, SandboxSpec } from "./types.ts";
+export type { RunningSandbox, RuntimeStatus, SandboxIo, SandboxLimits, SandboxMount, SandboxResult, SandboxRuntime, SandboxSecrets, SandboxSpec } from "./types.ts";
 export type { EgressAuditor, EgressDecision, EgressEvent, SandboxEgress } from "./types.ts";
 export { EGRESS_GATEWAY, EGRESS_NETWORK, EGRESS_PROXY_PORTS } from "./egress/network.ts";
 export { egressReadiness } from "./egress/session.ts";
-export { LABEL_MANAGED, LABEL_PID, LABEL_RUN } from "./types.ts";
+export { LABEL_MANAGED, LABEL_PID, LABEL_RUN, SECRETS_TARGET } from "./types.ts";
+export { createSecretDir, plannedSecretDir, prepareSecretsBase, secretsBaseDir, sweepStaleSecretDirs, verifySecretDir, type SecretDir } from "./secret-dir.ts";
 export { SECCOMP_DENIED_SYSCALLS, SECCOMP_DENY_ERRNO, SECCOMP_PROFILE } from "./docker/seccomp-profile.ts";
 export { DEFAULT_LIMITS } from "./limits.ts";
 export { describeProfile, type SandboxProfile } from "./profile.ts";

@@ -3,6 +3,7 @@ import { SECCOMP_DENIED_SYSCALLS } from "./docker/seccomp-profile.ts";
 import { EGRESS_GATEWAY, EGRESS_NETWORK, EGRESS_PROXY_PORTS } from "./egress/network.ts";
 import type { EgressAttachment } from "./egress/session.ts";
 import { validateLimits } from "./limits.ts";
+import { plannedSecretDir } from "./secret-dir.ts";
 import type { SandboxLimits, SandboxSpec } from "./types.ts";
 
 /** What a sandbox would get, in words a person checks before approving (`simulate`). */
@@ -16,8 +17,9 @@ export interface SandboxProfile {
   network: string;
   /** Present when the run is granted net.outbound: the only way out, and what it lets through. */
   egress?: { network: string; proxy: string; allow: string[]; dns: string };
-  /** tmpfs /tmp plus each granted bind mount (`options` is `ro` or `rw`; `source` the host path). */
+  /** tmpfs /tmp plus each granted bind mount (`options` is `ro` or `rw`; `source` the host path), and `/run/secrets` when secrets are granted. */
   mounts: Array<{ target: string; type: string; options: string; source?: string }>;
+  /** Names of the secrets delivered as files in /run/secrets (never values). */
   secrets: string[];
   capabilities: string;
   noNewPrivileges: boolean;
@@ -35,7 +37,9 @@ export function describeProfile(spec: SandboxSpec, runtime = "docker", ociRuntim
   const planned: EgressAttachment | undefined = spec.egress
     ? { network: EGRESS_NETWORK, networkId: "", gateway: EGRESS_GATEWAY, proxyUrl: `http://${EGRESS_GATEWAY}:${EGRESS_PROXY_PORTS.first}` }
     : undefined;
-  const options = containerOptions(spec, ociRuntime, planned);
+  // Likewise the secret directory is written only after the decision; the plan shows where.
+  const secrets = spec.secrets ? { ...spec.secrets, source: spec.secrets.source ?? plannedSecretDir(spec.runId) } : undefined;
+  const options = containerOptions({ ...spec, ...(secrets ? { secrets } : {}) }, ociRuntime, planned);
   const host = options.HostConfig ?? {};
   const allow = spec.egress?.allow ?? [];
   const tmpfs = Object.entries(host.Tmpfs ?? { "/tmp": tmpfsOptions(spec.limits.tmpfsBytes) });
@@ -60,7 +64,7 @@ export function describeProfile(spec: SandboxSpec, runtime = "docker", ociRuntim
       ...tmpfs.map(([target, mountOptions]) => ({ target, type: "tmpfs", options: mountOptions })),
       ...(host.Mounts ?? []).map((mount) => ({ target: mount.Target, type: mount.Type, options: mount.ReadOnly ? "ro" : "rw", source: mount.Source })),
     ],
-    secrets: [],
+    secrets: secrets?.names ?? [],
     capabilities: (host.CapDrop ?? []).includes("ALL") && (host.CapAdd ?? []).length === 0 ? "none (all dropped)" : "SOME",
     noNewPrivileges: (host.SecurityOpt ?? []).includes("no-new-privileges"),
     seccomp: `AegisClaw allow-list profile; ${SECCOMP_DENIED_SYSCALLS.length} dangerous syscalls answer ENOSYS`,

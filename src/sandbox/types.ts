@@ -47,6 +47,25 @@ export interface SandboxSpec {
    * out is a proxy that admits exactly `allow`.
    */
   egress?: SandboxEgress;
+  /**
+   * Granted secrets, delivered as read-only files `/run/secrets/NAME` from a private tmpfs
+   * directory on the host. Absent means no `/run/secrets` at all. Never holds a value.
+   */
+  secrets?: SandboxSecrets;
+}
+
+/** Where the sandbox finds its granted secrets: one read-only file per name. */
+export const SECRETS_TARGET = "/run/secrets";
+
+/** A run's granted secrets, by name only (values never enter the spec, argv, env or labels). */
+export interface SandboxSecrets {
+  /** Names from the run's granted `secrets.read:NAME` scopes, sorted and unique; at least one. */
+  names: string[];
+  /**
+   * The host directory (tmpfs, 0700 parent) holding one file per name, bind-mounted read-only
+   * at {@link SECRETS_TARGET}. Set by the Gate once the values are resolved, just before the run.
+   */
+  source?: string;
 }
 
 /** A run's granted egress, and who it is for (copied into every egress audit entry). */

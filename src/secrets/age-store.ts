@@ -48,6 +48,15 @@ export class AgeSecretStore implements SecretBackend {
     return this.isInitialised() && isSealedWithPassphrase(readFileSync(this.paths.identity, "utf8"));
   }
 
+  /**
+   * True when this instance holds the unlocked key of the current identity file, so reads need
+   * no passphrase (false before the first read of a sealed store, and after the file changed).
+   */
+  isUnlocked(): boolean {
+    if (this.cached === undefined || !this.isInitialised()) return false;
+    return this.cached.text === readFileSync(this.paths.identity, "utf8");
+  }
+
   /** Creates the identity (refusing to replace one, or to orphan existing secret files). */
   async init(options: { passphrase?: string } = {}): Promise<{ recipient: string }> {
     ensureStoreDir(this.paths.dir);

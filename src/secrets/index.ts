@@ -22,3 +22,4 @@ export {
 export { VAULT_PATH_PATTERN, VaultSecretBackend, type VaultBackendOptions, type VaultReadOptions } from "./vault-backend.ts";
 export { VaultAppRoleAuth, VaultTokenAuth, type AppRoleOptions, type CredentialSource, type DenialCause, type VaultAuth } from "./vault-auth.ts";
 export { checkVaultAddress } from "./vault-http.ts";
+export { SecretResolver, type KnownSecret, type RunSecretSource, type SecretResolverOptions } from "./resolver.ts";

@@ -16,10 +16,10 @@ describe("cli basics (compiled binary)", () => {
   test("cli: --help lists the working commands and nothing unbuilt", async () => {
     const result = await aegis(tempHome(), ["--help"]);
     expect(result.exitCode).toBe(0);
-    for (const command of ["init", "doctor", "run", "simulate", "sandbox", "logs", "policy", "secrets", "approvals", "lockdown", "unlock", "posture", "xray", "serve", "token", "mcp-server", "--listen"]) {
+    for (const command of ["init", "doctor", "run", "simulate", "sandbox", "logs", "policy", "secrets", "approvals", "lockdown", "unlock", "posture", "xray", "serve", "token", "mcp-server", "skills", "--listen"]) {
       expect(result.stdout).toContain(command);
     }
-    for (const absent of ["skills", "completion"]) expect(result.stdout).not.toContain(absent);
+    for (const absent of ["completion"]) expect(result.stdout).not.toContain(absent);
   });
 
   test("cli: usage errors exit 64 with a hint", async () => {

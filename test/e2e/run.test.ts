@@ -77,11 +77,12 @@ describe("run through the Gate (compiled binary, real Docker)", () => {
     expect(lines.at(-1)).toMatchObject({ type: "result", exitCode: 0 });
   });
 
-  test("run: an unknown scope, or one the sandbox cannot enforce, exits 65 and runs nothing", async () => {
-    for (const scope of ["shell.everything", "secrets.read:API_KEY"]) {
+  test("run: an unknown scope, or a secret the store does not hold, exits 65 and runs nothing", async () => {
+    for (const [scope, says] of [["shell.everything", "shell.everything"], ["secrets.read:API_KEY", "secret store"]] as const) {
       const result = await aegis(home, ["run", "--scope", scope, "--", "echo", "nope"]);
       expect(result.exitCode).toBe(65);
       expect(result.stdout).toBe("");
+      expect(result.stderr).toContain(says);
     }
   });
 

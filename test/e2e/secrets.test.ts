@@ -21,6 +21,14 @@ async function aegisWithStdin(home: string, args: string[], stdin: string, env: 
   return { exitCode, stdout, stderr };
 }
 
+/** A fresh home after `aegisclaw init --yes`: secret changes are audited, so they need its audit log. */
+async function initialisedHome(): Promise<string> {
+  const home = tempHome();
+  const init = await aegis(home, ["init", "--yes"]);
+  if (init.exitCode !== 0) throw new Error(`init failed: ${init.stderr}`);
+  return home;
+}
+
 function storeOf(home: string, passphrase?: string): AgeSecretStore {
   return new AgeSecretStore(join(home, "secrets"), passphrase === undefined ? {} : { passphrase: async () => passphrase });
 }
@@ -33,7 +41,7 @@ function filesUnder(dir: string): string[] {
 
 describe("secrets CLI", () => {
   test("secrets cli: init, set from stdin, list, rm", async () => {
-    const home = tempHome();
+    const home = await initialisedHome();
     const init = await aegis(home, ["secrets", "init"]);
     expect(init.exitCode).toBe(0);
     expect(init.stdout).toMatch(/^age1[0-9a-z]+\n$/);
@@ -56,8 +64,25 @@ describe("secrets CLI", () => {
     expect((await aegis(home, ["secrets", "rm", "GITHUB_TOKEN"])).exitCode).toBe(65);
   });
 
+  test("secrets cli: changes are audited by name (logs shows them); without `aegisclaw init` they are refused", async () => {
+    const bare = tempHome();
+    const refused = await aegis(bare, ["secrets", "init"]);
+    expect(refused.exitCode).toBe(65);
+    expect(refused.stderr).toContain("aegisclaw init");
+    const home = await initialisedHome();
+    await aegis(home, ["secrets", "init"]);
+    await aegisWithStdin(home, ["secrets", "set", "AUDITED"], CANARY);
+    await aegis(home, ["secrets", "rm", "AUDITED"]);
+    const logs = await aegis(home, ["logs"]);
+    expect(logs.stdout).toContain("secret set AUDITED (age)");
+    expect(logs.stdout).toContain("secret remove AUDITED (age)");
+    const entries = (await aegis(home, ["logs", "--json"])).stdout;
+    expect(entries).not.toContain(CANARY);
+    expect((await aegis(home, ["logs", "verify"])).exitCode).toBe(0);
+  });
+
   test("secrets cli: stdin loses exactly one trailing newline", async () => {
-    const home = tempHome();
+    const home = await initialisedHome();
     await aegis(home, ["secrets", "init"]);
     await aegisWithStdin(home, ["secrets", "set", "TWO_NEWLINES"], "value\n\n");
     await aegisWithStdin(home, ["secrets", "set", "NO_NEWLINE"], "value");
@@ -69,7 +94,7 @@ describe("secrets CLI", () => {
   });
 
   test("secrets cli: --value works but warns loudly, and keeps numeric-looking values exact", async () => {
-    const home = tempHome();
+    const home = await initialisedHome();
     await aegis(home, ["secrets", "init"]);
     const result = await aegis(home, ["secrets", "set", "PIN", "--value", "007"]);
     expect(result.exitCode).toBe(0);
@@ -81,7 +106,7 @@ describe("secrets CLI", () => {
   });
 
   test("secrets cli: errors are clear and change nothing", async () => {
-    const home = tempHome();
+    const home = await initialisedHome();
     const before = await aegis(home, ["secrets", "list"]);
     expect(before.exitCode).toBe(65);
     expect(before.stderr).toContain("fix: run `aegisclaw secrets init`");
@@ -97,7 +122,7 @@ describe("secrets CLI", () => {
   });
 
   test("secrets cli: rotate keeps values readable", async () => {
-    const home = tempHome();
+    const home = await initialisedHome();
     const first = (await aegis(home, ["secrets", "init"])).stdout;
     await aegisWithStdin(home, ["secrets", "set", "A"], "a-value");
     await aegisWithStdin(home, ["secrets", "set", "B"], "b-value");
@@ -111,7 +136,7 @@ describe("secrets CLI", () => {
   });
 
   test("secrets cli: a passphrase-protected identity unlocks from AEGISCLAW_SECRETS_PASSPHRASE", async () => {
-    const home = tempHome();
+    const home = await initialisedHome();
     const noTty = await aegis(home, ["secrets", "init", "--passphrase"]);
     expect(noTty.exitCode).toBe(64);
     expect(noTty.stderr).toContain("AEGISCLAW_SECRETS_PASSPHRASE");
@@ -126,7 +151,7 @@ describe("secrets CLI", () => {
   }, 30_000);
 
   test("secrets cli: a canary value never leaves the .age files", async () => {
-    const home = tempHome();
+    const home = await initialisedHome();
     const outputs: CliResult[] = [];
     outputs.push(await aegis(home, ["secrets", "init"]));
     outputs.push(await aegisWithStdin(home, ["secrets", "set", "CANARY"], `${CANARY}\n`));
@@ -164,7 +189,7 @@ describe("secrets CLI on a terminal", () => {
   }
 
   test("secrets cli: the hidden prompt does not echo the value or the passphrase", async () => {
-    const home = tempHome();
+    const home = await initialisedHome();
     const script = `AEGISCLAW_HOME=${home} ${BINARY} secrets init --passphrase; AEGISCLAW_HOME=${home} ${BINARY} secrets set TTY_SECRET; echo "EXIT=$?"; sleep 60`;
     expect(tmux("new-session", "-d", "-s", "prompt", "-x", "200", "-y", "40", "sh", "-c", script).exitCode).toBe(0);
     await waitFor("prompt", "new passphrase for the secret store:");
@@ -190,7 +215,7 @@ describe("secrets CLI on a terminal", () => {
   }, 30_000);
 
   test("secrets cli: Ctrl-C at the hidden prompt cancels, writes nothing and restores the terminal", async () => {
-    const home = tempHome();
+    const home = await initialisedHome();
     const script = `AEGISCLAW_HOME=${home} ${BINARY} secrets init >/dev/null 2>&1; AEGISCLAW_HOME=${home} ${BINARY} secrets set CANCELLED; echo "EXIT=$?"; stty -a | tr ' ' '\\n' | grep -x -- '-\\?echo' | sed 's/^/MODE=/'; sleep 60`;
     expect(tmux("new-session", "-d", "-s", "cancel", "-x", "200", "-y", "40", "sh", "-c", script).exitCode).toBe(0);
     await waitFor("cancel", "value for CANCELLED (not shown):");

@@ -36,9 +36,10 @@ describe("scopes: grammar", () => {
     }
   });
 
-  test("scopes: kinds the sandbox cannot enforce yet are refused, not silently granted", () => {
+  test("scopes: every kind is enforced by the sandbox, so every kind can be granted", () => {
     expect(parseEnforceableScopes(["net.outbound:example.com"])[0]?.kind).toBe("net.outbound"); // enforced by the egress proxy
-    expect(failure(() => parseEnforceableScopes(["secrets.read:API_KEY"]))?.code).toBe("bad-input");
+    expect(parseEnforceableScopes(["secrets.read:API_KEY"])[0]?.kind).toBe("secrets.read"); // only granted names reach /run/secrets
+    expect(failure(() => parseEnforceableScopes(["secrets.read:api_key"]))?.code).toBe("bad-input");
     expect(parseEnforceableScopes(["shell.exec", "files.read:/etc", "files.write:/srv/out"]).length).toBe(3);
   });
 

@@ -5,6 +5,7 @@ import { runSecrets } from "../../src/cli/commands/secrets.ts";
 import type { CliContext } from "../../src/cli/context.ts";
 import { renderDefaultConfig } from "../../src/core/index.ts";
 import { AgeSecretStore } from "../../src/secrets/index.ts";
+import { initAuditDir } from "../../src/audit/index.ts";
 import { tempDir } from "../helpers/temp-home.ts";
 import { rejectionOf } from "./helpers.ts";
 import { backendPolicy, startVaultDev, type VaultDevServer } from "./vault-server.ts";
@@ -23,9 +24,11 @@ afterAll(async () => {
   await server?.stop();
 });
 
-function vaultHome(): string {
+/** An initialised home (config.yaml and an audit log, which records secret changes) using Vault. */
+async function vaultHome(): Promise<string> {
   const home = join(tempDir(), "home");
   mkdirSync(home, { recursive: true, mode: 0o700 });
+  await initAuditDir(join(home, "audit"));
   const secrets = `secrets:
   backend: vault
   vault:
@@ -61,7 +64,7 @@ async function withBackendEnv<T>(value: string | undefined, work: () => Promise<
 
 describe("secrets CLI with the Vault backend", () => {
   test("secrets cli (vault): the token lives in the local store; set, list and rm go to Vault", async () => {
-    const home = vaultHome();
+    const home = await vaultHome();
     await withBackendEnv("age", async () => {
       expect(await runSecrets("init", [], {}, context(home))).toBe(0);
       expect(await runSecrets("set", ["VAULT_TOKEN"], { value: token }, context(home))).toBe(0);
@@ -89,7 +92,7 @@ describe("secrets CLI with the Vault backend", () => {
   });
 
   test("secrets cli (vault): init and rotate refuse, pointing at the local-store override", async () => {
-    const home = vaultHome();
+    const home = await vaultHome();
     for (const action of ["init", "rotate"]) {
       const error = await withBackendEnv(undefined, () => rejectionOf(runSecrets(action, [], {}, context(home))));
       expect(error).toMatchObject({ code: "usage", message: `secrets ${action} manages the local age store, but secrets.backend is vault` });
@@ -99,7 +102,7 @@ describe("secrets CLI with the Vault backend", () => {
   });
 
   test("secrets cli (vault): a revoked token is a denial that never prints the token", async () => {
-    const home = vaultHome();
+    const home = await vaultHome();
     const doomed = await server.token(["aegisclaw-cli"]);
     await withBackendEnv("age", async () => {
       await runSecrets("init", [], {}, context(home));

@@ -2,6 +2,7 @@ import { createApp } from "../../app.ts";
 import type { RunOutcome } from "../../core/index.ts";
 import { localActor } from "../actor.ts";
 import { promptForApprovals } from "../approval-prompt.ts";
+import { hiddenPrompt } from "../passphrase-prompt.ts";
 import type { CliContext } from "../context.ts";
 import { commandFromArgs, runRequestOptions } from "./run-options.ts";
 
@@ -9,7 +10,9 @@ import { commandFromArgs, runRequestOptions } from "./run-options.ts";
 export async function runRun(positional: string[], options: Record<string, unknown>, ctx: CliContext): Promise<number> {
   const argv = commandFromArgs(positional, options, "run");
   const requestOptions = runRequestOptions(options);
-  const app = createApp(ctx.home);
+  // A sealed secret store is unlocked only when the run is granted a secret, after its approval.
+  const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY) && !ctx.json;
+  const app = createApp(ctx.home, interactive ? { secretPassphrasePrompt: () => hiddenPrompt("passphrase for the secret store: ", ctx) } : {});
   const actor = localActor();
   const cancel = new AbortController();
   const onSignal = () => cancel.abort();

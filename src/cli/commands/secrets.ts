@@ -1,11 +1,12 @@
-import { exists, homeLayout, loadConfig, parseDuration, type Config } from "../../core/index.ts";
-import { AgeSecretStore, openSecretBackend, SECRET_BACKEND_KINDS, type SecretBackend, type SecretBackendKind, type SecretsSettings } from "../../secrets/index.ts";
+import { exists, homeLayout, loadConfig, type Config } from "../../core/index.ts";
+import { secretsSettingsFrom } from "../../core/secrets-settings.ts";
+import { AgeSecretStore, assertSecretName, openSecretBackend, SECRET_BACKEND_KINDS, type SecretBackend, type SecretBackendKind, type SecretsSettings } from "../../secrets/index.ts";
 import { AegisError } from "../../shared/index.ts";
 import type { CliContext } from "../context.ts";
+import { newPassphrase, hiddenPrompt, unlockPassphrase } from "../passphrase-prompt.ts";
+import { assertAuditableHome, secretChangeRecorder, type RecordChange } from "../secret-audit.ts";
 
 const ACTIONS = "init [--passphrase] | set NAME [--value V] | list | rm NAME | rotate";
-/** Unlocks a passphrase-protected identity without a terminal. Environment variables are readable only by the same user (and root), via /proc/PID/environ. */
-const PASSPHRASE_ENV = "AEGISCLAW_SECRETS_PASSPHRASE";
 /** Overrides `secrets.backend` for one command, e.g. to keep the Vault token itself in the local age store. */
 const BACKEND_ENV = "AEGISCLAW_SECRETS_BACKEND";
 const VALUE_WARNING =
@@ -16,23 +17,27 @@ const VALUE_WARNING =
 /**
  * `secrets ACTION`: the configured backend (`secrets.backend`: the local age store by default,
  * or Vault). Values enter on stdin, at a hidden prompt, or (with a warning) as `--value`; no
- * action ever prints a value. `init` and `rotate` manage the local age store only.
+ * action ever prints a value. `init` and `rotate` manage the local age store only. Every change
+ * is recorded in the audit log (names only) before it is made, so it needs an initialised home.
  */
 export async function runSecrets(action: string | undefined, args: string[], options: Record<string, unknown>, ctx: CliContext): Promise<number> {
   const opened = openSecretBackend(secretsSettings(ctx), { secretsDir: homeLayout(ctx.home).secrets, passphrase: () => unlockPassphrase(ctx) });
   const where = opened.kind === "vault" ? ` in Vault (${opened.backend.location})` : "";
+  const record = secretChangeRecorder(ctx.home, opened.kind === "vault" ? { backend: "vault", location: opened.backend.location } : { backend: "age" });
+  // Before any prompt: a change that could not be recorded is not made.
+  if (action !== undefined && ["init", "set", "rm", "rotate"].includes(action)) assertAuditableHome(ctx.home);
   switch (action) {
     case "init":
-      return init(ageOnly(opened.kind === "age" ? opened.backend : undefined, "init"), options, ctx);
+      return init(ageOnly(opened.kind === "age" ? opened.backend : undefined, "init"), options, ctx, record);
     case "set":
-      return set(opened.backend, nameArg(args, "set"), options, where, ctx);
+      return set(opened.backend, nameArg(args, "set"), options, where, ctx, record);
     case undefined:
     case "list":
       return list(opened.backend, ctx);
     case "rm":
-      return remove(opened.backend, nameArg(args, "rm"), where, ctx);
+      return remove(opened.backend, nameArg(args, "rm"), where, ctx, record);
     case "rotate":
-      return rotate(ageOnly(opened.kind === "age" ? opened.backend : undefined, "rotate"), ctx);
+      return rotate(ageOnly(opened.kind === "age" ? opened.backend : undefined, "rotate"), ctx, record);
     default:
       throw new AegisError("usage", `unknown secrets action "${action}"`, { hint: `use: aegisclaw secrets [${ACTIONS}]` });
   }
@@ -53,24 +58,7 @@ function secretsSettings(ctx: CliContext): SecretsSettings {
     }
     backend = override as SecretBackendKind;
   }
-  const vault = section.vault;
-  if (!vault) return { backend };
-  const auth = vault.auth;
-  return {
-    backend,
-    vault: {
-      address: vault.address,
-      namespace: vault.namespace,
-      mount: vault.mount,
-      path: vault.path,
-      timeoutMs: parseDuration(vault.timeout) ?? 10_000,
-      caFile: vault.caFile,
-      auth:
-        auth.method === "token"
-          ? { method: "token", token: auth.tokenEnv !== undefined ? { env: auth.tokenEnv } : { secret: auth.tokenSecret ?? "" } }
-          : { method: "approle", mount: auth.mount, roleId: auth.roleId, secretId: auth.secretIdEnv !== undefined ? { env: auth.secretIdEnv } : { secret: auth.secretIdSecret ?? "" } },
-    },
-  };
+  return secretsSettingsFrom(section, backend);
 }
 
 function ageOnly(store: AgeSecretStore | undefined, verb: string): AgeSecretStore {
@@ -80,9 +68,12 @@ function ageOnly(store: AgeSecretStore | undefined, verb: string): AgeSecretStor
   });
 }
 
-async function init(store: AgeSecretStore, options: Record<string, unknown>, ctx: CliContext): Promise<number> {
+async function init(store: AgeSecretStore, options: Record<string, unknown>, ctx: CliContext, record: RecordChange): Promise<number> {
+  if (store.isInitialised()) {
+    throw new AegisError("bad-input", `the secret store already has an identity (${store.paths.identity})`, { hint: "use `aegisclaw secrets rotate` to replace it" });
+  }
   const passphrase = options.passphrase === true ? await newPassphrase(ctx) : undefined;
-  const { recipient } = await store.init({ passphrase });
+  const { recipient } = await record({ action: "init" }, () => store.init({ passphrase }));
   if (ctx.json) ctx.stdout(`${JSON.stringify({ recipient, passphraseProtected: passphrase !== undefined })}\n`);
   else {
     ctx.stdout(`${recipient}\n`);
@@ -91,11 +82,16 @@ async function init(store: AgeSecretStore, options: Record<string, unknown>, ctx
   return 0;
 }
 
-async function set(store: SecretBackend, name: string, options: Record<string, unknown>, where: string, ctx: CliContext): Promise<number> {
+async function set(store: SecretBackend, name: string, options: Record<string, unknown>, where: string, ctx: CliContext, record: RecordChange): Promise<number> {
+  assertSecretName(name);
   const given = valueOption(options);
   if (given !== undefined) ctx.stderr(VALUE_WARNING);
   const value = given ?? (process.stdin.isTTY ? await hiddenPrompt(`value for ${name} (not shown): `, ctx) : stripOneNewline(await Bun.stdin.text()));
-  await store.set(name, value);
+  if (value === "") throw new AegisError("bad-input", `the value for ${name} is empty`, { hint: "give a non-empty value (stdin, the hidden prompt or --value)" });
+  // Ask for a sealed store's passphrase right after the value, before the audit log is opened:
+  // keys typed while no hidden prompt is up would echo.
+  if (store instanceof AgeSecretStore) await store.recipient();
+  await record({ action: "set", name }, () => store.set(name, value));
   if (ctx.json) ctx.stdout(`${JSON.stringify({ name, stored: true })}\n`);
   else ctx.stderr(`stored ${name}${where}\n`);
   return 0;
@@ -112,15 +108,18 @@ async function list(store: SecretBackend, ctx: CliContext): Promise<number> {
   return 0;
 }
 
-async function remove(store: SecretBackend, name: string, where: string, ctx: CliContext): Promise<number> {
-  await store.remove(name);
+async function remove(store: SecretBackend, name: string, where: string, ctx: CliContext, record: RecordChange): Promise<number> {
+  assertSecretName(name);
+  await record({ action: "remove", name }, () => store.remove(name));
   if (ctx.json) ctx.stdout(`${JSON.stringify({ name, removed: true })}\n`);
   else ctx.stderr(`removed ${name}${where}\n`);
   return 0;
 }
 
-async function rotate(store: AgeSecretStore, ctx: CliContext): Promise<number> {
-  const { recipient, rotated } = await store.rotate();
+async function rotate(store: AgeSecretStore, ctx: CliContext, record: RecordChange): Promise<number> {
+  const count = (await store.list()).length;
+  await store.recipient(); // the passphrase, if any, is asked before anything is recorded
+  const { recipient, rotated } = await record({ action: "rotate", count }, () => store.rotate());
   if (ctx.json) ctx.stdout(`${JSON.stringify({ recipient, rotated })}\n`);
   else {
     ctx.stdout(`${recipient}\n`);
@@ -166,65 +165,4 @@ function rawOptionValues(argv: string[], flag: string): string[] {
 function stripOneNewline(text: string): string {
   if (text.endsWith("\r\n")) return text.slice(0, -2);
   return text.endsWith("\n") ? text.slice(0, -1) : text;
-}
-
-/** The passphrase for an existing identity: environment first, then the terminal. */
-async function unlockPassphrase(ctx: CliContext): Promise<string> {
-  const fromEnv = process.env[PASSPHRASE_ENV];
-  if (fromEnv) return fromEnv;
-  if (process.stdin.isTTY) return hiddenPrompt("passphrase for the secret store: ", ctx);
-  throw new AegisError("usage", "the secret store identity is passphrase-protected and there is no terminal to ask on", {
-    hint: `set ${PASSPHRASE_ENV} (visible only to your user and root)`,
-  });
-}
-
-/** A passphrase for a new identity: environment, or asked twice on the terminal. */
-async function newPassphrase(ctx: CliContext): Promise<string> {
-  const fromEnv = process.env[PASSPHRASE_ENV];
-  if (fromEnv) return fromEnv;
-  if (!process.stdin.isTTY) {
-    throw new AegisError("usage", "--passphrase needs a terminal to ask on, or the passphrase in the environment", { hint: `set ${PASSPHRASE_ENV}` });
-  }
-  const first = await hiddenPrompt("new passphrase for the secret store: ", ctx);
-  if (first === "") throw new AegisError("bad-input", "the passphrase is empty", { hint: "choose several random words" });
-  const second = await hiddenPrompt("repeat the passphrase: ", ctx);
-  if (first !== second) throw new AegisError("bad-input", "the passphrases do not match; nothing was created", { hint: "run `aegisclaw secrets init --passphrase` again" });
-  return first;
-}
-
-/**
- * Reads one line from the terminal with echo off (raw mode: the terminal echoes nothing, and
- * this loop echoes nothing). Ctrl-C cancels, backspace edits; raw mode is restored on every path.
- */
-async function hiddenPrompt(label: string, ctx: CliContext): Promise<string> {
-  const stdin = process.stdin;
-  ctx.stderr(label);
-  stdin.setRawMode(true);
-  stdin.resume();
-  try {
-    return await new Promise<string>((resolve, reject) => {
-      let typed: string[] = [];
-      const onData = (chunk: Buffer) => {
-        for (const char of chunk.toString("utf8")) {
-          if (char === "\r" || char === "\n" || char === "\u0004") {
-            stdin.off("data", onData);
-            resolve(typed.join(""));
-            return;
-          }
-          if (char === "\u0003") {
-            stdin.off("data", onData);
-            reject(new AegisError("usage", "cancelled; nothing was changed"));
-            return;
-          }
-          if (char === "\u007f" || char === "\b") typed = typed.slice(0, -1);
-          else typed.push(char);
-        }
-      };
-      stdin.on("data", onData);
-    });
-  } finally {
-    stdin.setRawMode(false);
-    stdin.pause();
-    ctx.stderr("\n");
-  }
 }

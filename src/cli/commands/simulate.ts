@@ -5,14 +5,17 @@ import type { CliContext } from "../context.ts";
 import { commandFromArgs, runRequestOptions } from "./run-options.ts";
 
 /**
- * `simulate [--scope S]... [--image I] [--timeout D] -- CMD...`: the Gate up to the sandbox
- * profile, executing and recording nothing. Exit 0 when the command would run unattended, 77
- * when it would be denied or has to wait for a person's approval, 75 under lockdown.
+ * `simulate [--scope S]... [--image I] [--timeout D] -- CMD...`, or `simulate skill NAME
+ * [COMMAND] [ARGS] [--path NAME=DIR]...` (an installed skill, as `skills run` would send it): the
+ * Gate up to the sandbox profile, executing and recording nothing. Exit 0 when the command
+ * would run unattended, 77 when it would be denied or has to wait for a person's approval, 75
+ * under lockdown. `simulate -- skill ...` simulates a program named skill.
  */
 export async function runSimulate(positional: string[], options: Record<string, unknown>, ctx: CliContext): Promise<number> {
-  const argv = commandFromArgs(positional, options, "simulate");
+  const plain = positional[0] === "skill" ? undefined : { actor: localActor(), argv: commandFromArgs(positional, options, "simulate"), ...runRequestOptions(options) };
   const app = createApp(ctx.home);
-  const simulation = await app.simulator().simulate({ actor: localActor(), argv, ...runRequestOptions(options) });
+  const request = plain ?? (await import("./skills-run.ts")).skillRunRequest(app, positional.slice(1), options);
+  const simulation = await app.simulator().simulate(request);
   if (ctx.json) ctx.stdout(`${JSON.stringify(simulation)}\n`);
   else ctx.stdout(render(simulation));
   return simulation.outcome === "run" ? 0 : simulation.outcome === "lockdown" ? 75 : 77;
@@ -28,8 +31,10 @@ function render(simulation: Simulation): string {
     deny: "would be denied",
     lockdown: "would be refused: lockdown is active",
   }[simulation.outcome];
+  const skill = simulation.policyInput.skill;
   const lines = [
     `simulate: ${sandbox.argv.join(" ")}`,
+    ...(skill ? [`skill:     ${skill.name} ${skill.version ?? ""} command ${skill.command ?? "?"}, signature ${skill.signature ?? (skill.signed ? "valid" : "unsigned")}${skill.publisher ? ` (${skill.publisher})` : ""}`] : []),
     `decision:  ${decision.kind.toUpperCase()} (risk ${decision.risk})`,
     ...decision.reasons.map((reason) => `  - [${reason.rule}] ${reason.message}${reason.scope ? ` (scope ${reason.scope})` : ""}`),
     `approval:  ${simulation.approvalRequired ? "REQUIRED" : "not needed"}`,

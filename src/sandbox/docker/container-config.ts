@@ -5,7 +5,7 @@
 import type { ContainerCreateOptions, ContainerInspectInfo, MountSettings } from "dockerode";
 import { AegisError } from "../../shared/index.ts";
 import type { EgressAttachment } from "../egress/session.ts";
-import { LABEL_MANAGED, LABEL_PID, LABEL_RUN, type SandboxMount, type SandboxSpec } from "../types.ts";
+import { LABEL_MANAGED, LABEL_PID, LABEL_RUN, SECRETS_TARGET, type SandboxMount, type SandboxSecrets, type SandboxSpec } from "../types.ts";
 import { networkProblems, networkSettings, PROXY_ENV_NAMES } from "./egress-config.ts";
 import { SECCOMP_PROFILE_JSON } from "./seccomp-profile.ts";
 
@@ -37,7 +37,7 @@ export function containerOptions(spec: SandboxSpec, ociRuntime: string | undefin
   }
   env.push(...network.env, `PATH=${SANDBOX_PATH}`);
   const { limits } = spec;
-  const mounts = bindMounts(spec.mounts ?? []);
+  const mounts = [...bindMounts(spec.mounts ?? []), ...secretsMount(spec.secrets)];
   return {
     Image: spec.image,
     Cmd: spec.argv,
@@ -116,7 +116,7 @@ export function hardeningProblems(spec: SandboxSpec, info: ContainerInspectInfo,
   expect(`cpu limit ${limits.cpus}`, host.NanoCpus === Math.round(limits.cpus * 1e9), host.NanoCpus);
   expect("noexec tmpfs /tmp only", sameTmpfs(host.Tmpfs, limits.tmpfsBytes), host.Tmpfs);
   expect("no bind mounts", (host.Binds ?? []).length === 0, host.Binds);
-  const wanted = (spec.mounts ?? []).map(describeMount).sort();
+  const wanted = [...(spec.mounts ?? []), ...secretsAsMounts(spec.secrets)].map(describeMount).sort();
   const label = wanted.length === 0 ? "no mounts" : `exactly the granted mounts ${wanted.join(", ")}`;
   expect(`${label} (create request)`, sameSorted(requestedMounts(host.Mounts), wanted), host.Mounts);
   expect(`${label} (mounted)`, sameSorted(appliedMounts(info), wanted), info.Mounts);
@@ -142,10 +142,29 @@ export function bindMounts(mounts: readonly SandboxMount[]): MountSettings[] {
       }
     }
     if (mount.target === "/" || mount.target === "/tmp") throw new AegisError("bad-input", `sandbox mount target ${mount.target} would replace the sandbox's own ${mount.target}`);
+    if (mount.target === SECRETS_TARGET || mount.target.startsWith(`${SECRETS_TARGET}/`)) throw new AegisError("bad-input", `sandbox mount target ${mount.target} is reserved for granted secrets`);
     if (targets.has(mount.target)) throw new AegisError("bad-input", `sandbox mount target ${mount.target} is given twice`);
     targets.add(mount.target);
     return { Type: "bind", Source: mount.source, Target: mount.target, ReadOnly: mount.readOnly, BindOptions: { Propagation: "rprivate" } };
   });
+}
+
+/**
+ * The granted secrets' directory, read-only at SECRETS_TARGET (rprivate like every bind). Its
+ * source holds values only on tmpfs; the create request carries the path, never a value.
+ */
+export function secretsMount(secrets: SandboxSecrets | undefined): MountSettings[] {
+  return secretsAsMounts(secrets).map((mount) => ({ Type: "bind", Source: mount.source, Target: mount.target, ReadOnly: true, BindOptions: { Propagation: "rprivate" } }));
+}
+
+function secretsAsMounts(secrets: SandboxSecrets | undefined): SandboxMount[] {
+  if (!secrets || secrets.names.length === 0) return [];
+  const source = secrets.source;
+  if (source === undefined) throw new AegisError("internal", "secrets were granted but their directory was not prepared before the sandbox");
+  if (!NORMALIZED_ABSOLUTE.test(source) || source.split("/").some((part) => part === "." || part === "..")) {
+    throw new AegisError("internal", `secret directory "${source}" must be absolute and normalized`);
+  }
+  return [{ source, target: SECRETS_TARGET, readOnly: true }];
 }
 
 /** One mount as `bind:<source>-><target>:<ro|rw>`, the unit hardeningProblems compares. */

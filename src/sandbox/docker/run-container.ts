@@ -8,6 +8,7 @@ import type { ContainerCreateOptions, ContainerInspectInfo } from "dockerode";
 import { AegisError } from "../../shared/index.ts";
 import { validateLimits } from "../limits.ts";
 import { verifyMountSources } from "../mounts.ts";
+import { verifySecretDir } from "../secret-dir.ts";
 import { openEgressSession, type EgressAttachment, type EgressSession } from "../egress/session.ts";
 import type { Resolver } from "../egress/vet.ts";
 import type { EgressAuditor, SandboxIo, SandboxResult, SandboxSpec } from "../types.ts";
@@ -48,6 +49,7 @@ export async function runContainer(ctx: RunContext, spec: SandboxSpec, io: Sandb
   if (io.signal?.aborted) return { ...emptyResult(startedAt, ""), aborted: true, exitCode: EXIT_ABORTED };
   // As late as possible before the engine mounts them: a symlink swapped since the decision refuses the run.
   verifyMountSources(spec.mounts ?? []);
+  verifySecretDir(spec.secrets);
   // The proxy exists before the sandbox and ends before it is removed, so its address can
   // never be reused by another container while this run's proxy still serves it.
   const egress = spec.egress ? await openEgressSession({ ...ctx, audit: ctx.egressAudit, ...(ctx.egressResolve ? { resolve: ctx.egressResolve } : {}) }, spec.runId, spec.egress) : undefined;

@@ -18,7 +18,7 @@ export function selectedApproval(state: ConsoleState, view: ViewState): Approval
   return (view.selectedApprovalId ? state.approvals.get(view.selectedApprovalId) : undefined) ?? state.approvalList()[0];
 }
 
-function signatureTone(signature: "valid" | "unsigned" | "invalid"): Tone {
+function signatureTone(signature: "valid" | "unsigned" | "untrusted" | "invalid"): Tone {
   return signature === "valid" ? "good" : signature === "unsigned" ? "warn" : "bad";
 }
 

@@ -1,0 +1,81 @@
+import { createApp, type App } from "../../app.ts";
+import { parseDuration, type RunOutcome, type RunRequest } from "../../core/index.ts";
+import { parsePathBindings, pickCommand, planSkillRun, SkillRegistry, TrustStore, verifyManifest } from "../../skills/index.ts";
+import { AegisError } from "../../shared/index.ts";
+import { localActor } from "../actor.ts";
+import { promptForApprovals } from "../approval-prompt.ts";
+import type { CliContext } from "../context.ts";
+import { runRequestOptions } from "./run-options.ts";
+
+type Options = Record<string, unknown>;
+
+/**
+ * The Gate request for `skills run NAME [COMMAND] [ARGS]` (and `simulate skill ...`): the
+ * installed skill, its signature checked now against today's trust store, its command's
+ * argv plus the person's arguments, its scopes with --path bindings. Only --runtime and
+ * --timeout come from the options; a skill's scopes are its own, so --scope and --image are refused.
+ */
+export function skillRunRequest(app: App, words: string[], options: Options): RunRequest {
+  if (options.scope !== undefined || options.image !== undefined) {
+    throw new AegisError("usage", "a skill runs with its own scopes and image; --scope and --image do not apply", { hint: "bind its path parameters with --path NAME=DIR" });
+  }
+  const dashed = Array.isArray(options["--"]) ? (options["--"] as unknown[]).map(String) : [];
+  const [name, ...rest] = [...words, ...dashed];
+  if (name === undefined) throw new AegisError("usage", "no skill named", { hint: "write: aegisclaw skills run NAME [COMMAND] [ARGS]" });
+  const registry = new SkillRegistry(app.layout.skills);
+  const skill = registry.get(name);
+  const verification = verifyManifest(skill.parsed, skill.record.imageId, new TrustStore(registry.trustFile).list());
+  const { command, args } = pickCommand(skill.parsed.manifest, rest);
+  const paths = parsePathBindings(options.path === undefined ? [] : (Array.isArray(options.path) ? options.path : [options.path]).map(String));
+  const { grants: _grants, ...requestOptions } = runRequestOptions({ ...options, scope: undefined });
+  const plan = planSkillRun(skill, verification, command, args, paths, parseDuration(app.config.sandbox.timeout));
+  return { actor: localActor(), ...plan, ...requestOptions };
+}
+
+/** `skills run NAME [COMMAND] [ARGS] [--path NAME=DIR]...`: one skill command through the Gate. */
+export async function runSkill(words: string[], options: Options, ctx: CliContext): Promise<number> {
+  const app = createApp(ctx.home);
+  const request = skillRunRequest(app, words, options);
+  // An image pruned since install would otherwise surface as the base image's "missing image" fix.
+  if (request.image && !(await app.runtime.hasImage(request.image))) {
+    await app.close();
+    throw new AegisError("unavailable", `the image of skill ${request.skill?.name} (${request.image}) is no longer in the Docker engine`, {
+      hint: "install the skill again (`aegisclaw skills add DIR`); a rebuilt image is a new image, so a signed skill must be re-signed or its image loaded",
+    });
+  }
+  const cancel = new AbortController();
+  const onSignal = () => cancel.abort();
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  app.startControl();
+  const stopPrompt = promptForApprovals(app, ctx, request.actor.name, Boolean(process.stdin.isTTY && process.stderr.isTTY) && !ctx.json);
+  try {
+    const gate = await app.gate();
+    const write = (stream: "stdout" | "stderr") => (chunk: Uint8Array) => {
+      if (ctx.json) ctx.stdout(`${JSON.stringify({ type: "output", stream, text: new TextDecoder().decode(chunk) })}\n`);
+      else (stream === "stdout" ? process.stdout : process.stderr).write(chunk);
+    };
+    const outcome = await gate.run(request, { stdout: write("stdout"), stderr: write("stderr"), signal: cancel.signal });
+    return finish(outcome, ctx);
+  } finally {
+    stopPrompt();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await app.close();
+  }
+}
+
+/** The command's own exit code, except when AegisClaw ended it (as for `run`). */
+function finish(outcome: RunOutcome, ctx: CliContext): number {
+  const exitCode = outcome.killedBy === "lockdown" ? 75 : outcome.exitCode;
+  if (ctx.json) ctx.stdout(`${JSON.stringify({ type: "result", ...outcome, exitCode })}\n`);
+  const notes: Record<string, string> = {
+    lockdown: "run killed: lockdown engaged (`aegisclaw unlock` lifts it)",
+    timeout: "run timed out and was killed (exit 124); the skill's resources.timeout and config's sandbox.timeout cap it, --timeout overrides",
+    cancel: "run cancelled; sandbox killed",
+    "output-limit": "output limit reached; sandbox killed (raise sandbox.limits.output in config.yaml)",
+  };
+  const note = outcome.killedBy ? notes[outcome.killedBy] : undefined;
+  if (note) ctx.stderr(`aegisclaw: ${note} [run ${outcome.runId}]\n`);
+  return exitCode;
+}

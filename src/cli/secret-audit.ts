@@ -1,0 +1,63 @@
+import { AuditLog, type AuditRecord } from "../audit/index.ts";
+import { exists, homeLayout, loadConfig, parseSize } from "../core/index.ts";
+import { AegisError } from "../shared/index.ts";
+import { localActor } from "./actor.ts";
+
+/** What a secret change is, by name; the backend and location are added by the recorder. */
+export interface SecretChange {
+  action: "init" | "set" | "remove" | "rotate";
+  name?: string;
+  count?: number;
+}
+
+/** Records `change`, then does `work`; a failure of `work` is recorded too, then rethrown. */
+export type RecordChange = <T>(change: SecretChange, work: () => Promise<T>) => Promise<T>;
+
+type SecretEntry = NonNullable<AuditRecord["secret"]>;
+
+/**
+ * The audit side of `aegisclaw secrets`: every change is appended (names only) and durable
+ * before the store is touched, like a policy change; if the log cannot be written, nothing
+ * changes. The home must be initialised: without an audit log a change could not be recorded.
+ */
+export function secretChangeRecorder(home: string, where: Pick<SecretEntry, "backend" | "location">): RecordChange {
+  return async (change, work) => {
+    const audit = await openHomeAudit(home);
+    const actor = localActor();
+    const secret: SecretEntry = { ...change, ...where };
+    try {
+      await audit.append({ type: "secret", actor, secret, note: describe(secret) });
+      try {
+        return await work();
+      } catch (error) {
+        // The store's errors never carry values (secrets/names.ts, vault-errors.ts).
+        const failed = (error instanceof Error ? error.message : String(error)).slice(0, 2000);
+        await audit.append({ type: "secret", actor, secret: { ...secret, failed }, note: `${describe(secret)} failed` }).catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      await audit.close();
+    }
+  };
+}
+
+/** Refuses (bad-input) a home without config.yaml and an audit log: a change could not be recorded. */
+export function assertAuditableHome(home: string): void {
+  const layout = homeLayout(home);
+  if (exists(layout.config) && exists(layout.audit)) return;
+  throw new AegisError("bad-input", `secret changes are recorded in the audit log, and ${home} has none yet`, {
+    hint: "run `aegisclaw init` first (`aegisclaw init --yes` in scripts)",
+  });
+}
+
+async function openHomeAudit(home: string): Promise<AuditLog> {
+  assertAuditableHome(home);
+  const layout = homeLayout(home);
+  const config = loadConfig(layout.config);
+  return AuditLog.open(layout.audit, { checkpointEvery: config.audit.checkpointEvery, segmentMaxBytes: parseSize(config.audit.segmentMaxBytes) ?? 64 * 1024 ** 2 });
+}
+
+function describe(secret: SecretEntry): string {
+  const what = secret.name ?? (secret.action === "rotate" ? `the store key (${secret.count ?? 0} secrets re-encrypted)` : "the store");
+  return `secret ${secret.action} ${what} (${secret.backend}${secret.location ? ` ${secret.location}` : ""})`;
+}

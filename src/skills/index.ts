@@ -1,0 +1,16 @@
+/**
+ * Skills: the manifest, ed25519 signing and the trust store, installed skills, and a skill run
+ * as a Gate request. Docs: docs/skills.md.
+ */
+export { SkillManifest, ManifestSignature, SKILL_NAME_PATTERN, commandScopes, skillScopes, type SkillCommand } from "./manifest.ts";
+export { MANIFEST_FILE, loadManifest, parseManifest, withSignature, type ParsedManifest } from "./manifest-file.ts";
+export { generateKey, keyIdOf, publicKeyPem, readPublicKeyFile, readSecretKeyFile, secretKeyPem, type SecretKey } from "./keys.ts";
+export { SIGNATURE_CONTEXT, signManifest, signedMessage, verifyManifest, type SignatureStatus, type Verification } from "./signing.ts";
+export { PUBLISHER_NAME_PATTERN, TrustStore, TrustedKey } from "./trust.ts";
+export { SKILL_BASE_IMAGE, lintDockerfile } from "./dockerfile.ts";
+export { buildContextTar } from "./build-context.ts";
+export { dockerImages, type SkillImages } from "./images.ts";
+export { InstallRecord, SkillRegistry, type InstalledSkill } from "./registry.ts";
+export { acquireImage, commitInstall, discardPlan, planInstall, releaseImage, type AcquiredImage, type InstallDeps, type InstallPlan } from "./install.ts";
+export { parsePathBindings, pickCommand, planSkillRun, type SkillReference, type SkillRunPlan } from "./run.ts";
+export { bindSkillScope, parseSkillScope, type SkillScope } from "./skill-scope.ts";

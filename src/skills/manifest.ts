@@ -1,0 +1,153 @@
+/**
+ * The skill manifest (`manifest.yaml`): one zod schema, strict, every field described, with the
+ * cross-field rules (image namespace, scopes, commands) that keep a skill least-privilege.
+ * Errors name the file, the line and the field, like config.yaml's.
+ */
+import { z } from "zod";
+import { parseDuration, parseSize } from "../core/index.ts";
+import { parseSkillScope, PARAMETER_PATTERN, type SkillScope } from "./skill-scope.ts";
+
+/** Skill names: lower-case words joined by single hyphens, at most 64 characters. */
+export const SKILL_NAME_PATTERN = /^(?=.{1,64}$)[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+const COMMAND_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+/** Semantic version without build metadata, so it is also a valid Docker tag. */
+const VERSION = /^\d{1,9}\.\d{1,9}\.\d{1,9}(?:-[0-9A-Za-z.-]{1,64})?$/;
+const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+/** Set by the sandbox itself (PATH) or the egress proxy; a manifest cannot override them. */
+const RESERVED_ENV = new Set(["PATH", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "NO_PROXY", "no_proxy"]);
+
+const Duration = z.string().refine((text) => parseDuration(text) !== undefined, { message: 'expected a duration such as "30s" or "5m"' });
+const Size = z.string().refine((text) => parseSize(text) !== undefined, { message: 'expected a size such as "64m"' });
+const NoNul = z.string().max(65_536).refine((text) => !text.includes("\0"), { message: "contains a NUL byte" });
+
+const Command = z
+  .object({
+    description: z.string().max(500).optional().describe("What the command does, shown by `skills list`."),
+    args: z
+      .array(NoNul)
+      .min(1, { message: "a command needs at least its program" })
+      .max(256)
+      .describe("argv: an absolute program in the image, then arguments. An argument that is exactly {name} becomes the host path bound with --path name=DIR. The person's own arguments follow."),
+    env: z
+      .record(z.string().regex(ENV_NAME, { message: "expected an environment variable name" }), z.string().max(4096))
+      .optional()
+      .describe("Fixed environment for the command (not secrets: the manifest is plain text). PATH and proxy variables are the sandbox's."),
+    scopes: z.array(z.string()).max(64).optional().describe("The subset of the skill's scopes this command gets. Absent means all of them."),
+  })
+  .strict();
+
+const Resources = z
+  .object({
+    memory: Size.optional().describe("Memory ceiling, e.g. 64m. Never above config's sandbox.limits.memory."),
+    cpus: z.number().min(0.01).max(64).optional().describe("CPU quota in cores. Never above config's sandbox.limits.cpus."),
+    pids: z.number().int().min(8).max(4096).optional().describe("Process limit. Never above config's sandbox.limits.pids."),
+    timeout: Duration.optional().describe("Wall-clock limit of one run. Never above config's sandbox.timeout."),
+  })
+  .strict();
+
+/** The signature block `skills sign` writes (see signing.ts for what it covers). */
+export const ManifestSignature = z
+  .object({
+    algorithm: z.literal("ed25519").describe("Always ed25519."),
+    keyId: z.string().regex(/^[0-9a-f]{16}$/, { message: "expected 16 hex digits" }).describe("First 16 hex digits of SHA-256 of the public key."),
+    publicKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, { message: "expected a base64 ed25519 public key" }).describe("The signer's raw public key, base64. Trusted only if it is in the trust store."),
+    imageDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/, { message: "expected sha256:<64 hex digits>" }).describe("The image id the signature covers."),
+    value: z.string().regex(/^[A-Za-z0-9+/]{86}==$/, { message: "expected a base64 ed25519 signature" }).describe("The signature, base64."),
+  })
+  .strict();
+export type ManifestSignature = z.infer<typeof ManifestSignature>;
+
+const ManifestObject = z
+  .object({
+    name: z.string().regex(SKILL_NAME_PATTERN, { message: "expected lower-case letters, digits and single hyphens (e.g. git-stats), at most 64 characters" }).describe("The skill's name; also where it is installed."),
+    version: z.string().regex(VERSION, { message: "expected a version such as 1.2.0 or 1.2.0-rc.1" }).describe("Semantic version (no +build suffix)."),
+    description: z.string().min(1).max(1000).describe("One or two sentences: what the skill does."),
+    platform: z.enum(["docker", "docker-compose"]).describe("docker: one container built from the skill's Dockerfile. docker-compose is not supported yet."),
+    image: z.string().max(200).describe("Tag the built image gets: aegisclaw/skill-<name>:<tag>. Runs use the image id, never the tag."),
+    compose_file: z.string().optional().describe("platform docker-compose only (not supported yet)."),
+    services: z.array(z.string()).optional().describe("platform docker-compose only (not supported yet)."),
+    scopes: z.array(z.string()).max(64).default([]).describe("Everything the skill may get. Empty means nothing beyond config's grants. Adding scopes in an upgrade needs confirmation."),
+    commands: z.record(z.string().regex(COMMAND_NAME, { message: "expected a lower-case command name" }), Command).describe("What the skill can do, by name: `skills run NAME COMMAND`."),
+    resources: Resources.optional().describe("Lower limits for the skill's runs; config's limits stay the ceilings."),
+    signature: ManifestSignature.optional().describe("Added by `aegisclaw skills sign`; absent means unsigned."),
+  })
+  .strict();
+
+/** `manifest.yaml` of a skill. Unknown keys are errors, so a typo never goes unnoticed. */
+export const SkillManifest = ManifestObject.superRefine(checkManifest);
+export type SkillManifest = z.infer<typeof ManifestObject>;
+export type SkillCommand = z.infer<typeof Command>;
+
+function checkManifest(m: SkillManifest, context: z.RefinementCtx): void {
+  const issue = (path: PropertyKey[], message: string) => context.addIssue({ code: "custom", path, message });
+  if (m.platform === "docker-compose") issue(["platform"], "docker-compose skills are not supported yet; use platform: docker (one container)");
+  for (const key of ["compose_file", "services"] as const) {
+    if (m[key] !== undefined) issue([key], "only for platform docker-compose, which is not supported yet");
+  }
+  const [repository, tag] = m.image.split(":");
+  if (repository !== `aegisclaw/skill-${m.name}` || tag === undefined || !DOCKER_TAG.test(tag) || m.image.split(":").length !== 2) {
+    issue(["image"], `expected aegisclaw/skill-${m.name}:<tag> (e.g. aegisclaw/skill-${m.name}:${m.version}): a skill's image is named after it, so installing it can never replace the base image or another skill's`);
+  }
+  const scopes = new Map<string, SkillScope>();
+  m.scopes.forEach((text, index) => {
+    try {
+      const scope = parseSkillScope(text);
+      if (scopes.has(scope.text)) issue(["scopes", index], `duplicate scope ${scope.text}`);
+      scopes.set(scope.text, scope);
+    } catch (error) {
+      issue(["scopes", index], error instanceof Error ? error.message : String(error));
+    }
+  });
+  const commands = Object.entries(m.commands);
+  if (commands.length === 0) issue(["commands"], "a skill needs at least one command");
+  for (const [name, command] of commands) checkCommand(name, command, scopes, issue);
+}
+
+function checkCommand(name: string, command: SkillCommand, scopes: ReadonlyMap<string, SkillScope>, issue: (path: PropertyKey[], message: string) => void): void {
+  const own: SkillScope[] = [];
+  if (command.scopes === undefined) own.push(...scopes.values());
+  command.scopes?.forEach((text, index) => {
+    const scope = scopes.get(safeText(text));
+    if (scope) own.push(scope);
+    else issue(["commands", name, "scopes", index], `${text} is not one of the skill's scopes; list it under scopes first`);
+  });
+  for (const key of Object.keys(command.env ?? {})) {
+    if (RESERVED_ENV.has(key)) issue(["commands", name, "env", key], `${key} is set by the sandbox and cannot be overridden`);
+  }
+  const [program, ...rest] = command.args;
+  if (program === undefined) return;
+  if (!program.startsWith("/") || PARAMETER_PATTERN.test(program)) {
+    issue(["commands", name, "args", 0], `the program must be an absolute path in the image, e.g. /skill/${name}`);
+  } else if (!own.some((scope) => scope.program === program)) {
+    issue(["commands", name, "args", 0], `program ${program} is not allowed by a scope of this command; add shell.exec:${program} to its scopes`);
+  }
+  rest.forEach((arg, index) => {
+    const parameter = PARAMETER_PATTERN.exec(arg)?.[1];
+    if (parameter !== undefined && !own.some((scope) => scope.parameter === parameter)) {
+      issue(["commands", name, "args", index + 1], `{${parameter}} is not a path parameter of this command's scopes; add files.read:{${parameter}} (or files.write) to them`);
+    }
+  });
+}
+
+/** The normalised text of a scope, or the text itself when it does not parse (reported elsewhere). */
+function safeText(text: string): string {
+  try {
+    return parseSkillScope(text).text;
+  } catch {
+    return text;
+  }
+}
+
+/** The manifest's scopes, parsed (the manifest has been validated, so they parse). */
+export function skillScopes(manifest: SkillManifest): SkillScope[] {
+  return manifest.scopes.map(parseSkillScope);
+}
+
+/** The scopes one command gets, parsed. */
+export function commandScopes(manifest: SkillManifest, command: SkillCommand): SkillScope[] {
+  const all = skillScopes(manifest);
+  if (command.scopes === undefined) return all;
+  const wanted = new Set(command.scopes.map(safeText));
+  return all.filter((scope) => wanted.has(scope.text));
+}
