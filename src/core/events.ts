@@ -4,7 +4,7 @@ import type { Decision } from "../policy/index.ts";
 /** Every event the bus carries, declared once as one discriminated union. Output is already redacted. */
 export type AegisEvent =
   | { type: "decision"; data: { runId: string; requestHash: string; decision: Decision; auditSeq: number; evaluationMs?: number; decideOnly?: boolean } }
-  | { type: "run.started"; data: { runId: string; argv: string[]; image: string; runtime: string } }
+  | { type: "run.started"; data: { runId: string; argv: string[]; image: string; runtime: string; /** The installed skill it runs, if any. */ skill?: string } }
   | { type: "run.output"; data: { runId: string; stream: "stdout" | "stderr"; text: string } }
   | {
       type: "run.finished";

@@ -302,7 +302,8 @@ export class Gate {
       if (lockdown.isActive()) throw new AegisError("lockdown", "run refused: lockdown became active before the sandbox started");
       const runtime = this.runtimeFor(runtimeName);
       watch.start();
-      bus.publish("run.started", { runId, argv: spec.argv, image: spec.image, runtime: runtime.name });
+      const skill = prepared.request.skill?.name;
+      bus.publish("run.started", { runId, argv: spec.argv, image: spec.image, runtime: runtime.name, ...(skill ? { skill } : {}) });
       const handedOver = performance.now();
       const sandboxIo = { stdout: forward("stdout"), stderr: forward("stderr"), signal: cancel.signal };
       const result = await withRunSecrets(this.deps.secrets, spec, redactor, (ready) => runtime.run(ready, sandboxIo));

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { verifyLog } from "../audit/index.ts";
 import { type Config, exists, type HomeLayout, type LockdownState } from "../core/index.ts";
 import { AgeSecretStore } from "../secrets/index.ts";
+import { SkillRegistry, TrustStore, verifyManifest } from "../skills/index.ts";
 import type { CheckResult } from "./score.ts";
 
 const TEMPLATE_POINTS: Readonly<Record<Config["policy"]["template"], number>> = { strict: 15, standard: 12, permissive: 5 };
@@ -106,14 +107,29 @@ export function serverAuthCheck(tokensFile: string, now = new Date()): CheckResu
 }
 
 /**
- * skill-signing (10): this version cannot install or run skills and config has no "signed
- * skills only" setting, so there is nothing to verify. No unsigned skill can run, hence full
- * points, but the status says "unknown" rather than pretend a check happened.
+ * skill-signing (10): every installed skill is verified against the trust store as a run
+ * would be. All signed by a trusted publisher (or none installed): 10. Any unsigned or
+ * untrusted skill: 5 (the standard template asks before it runs, permissive does not). Any
+ * invalid signature, or a trust store that cannot be read: 0.
  */
 export function skillSigningCheck(layout: HomeLayout): CheckResult {
-  const present = exists(layout.skills) ? readdirSync(layout.skills).length : 0;
-  const unused = present === 0 ? "" : ` (${present} item(s) in skills/ are not used by this version)`;
-  return { earned: 10, status: "unknown", detail: `skills are not supported yet, so none can run, signed or not; there is no signing setting to check${unused}` };
+  const registry = new SkillRegistry(layout.skills);
+  let statuses: Array<{ name: string; status: string }>;
+  try {
+    const trusted = new TrustStore(registry.trustFile).list();
+    statuses = registry.list().map((skill) => ({ name: skill.name, status: verifyManifest(skill.parsed, skill.record.imageId, trusted).status }));
+  } catch (error) {
+    return { earned: 0, detail: `installed skills cannot be verified: ${(error as Error).message}`, fix: "aegisclaw skills list (names the problem); repair or remove skills/trust.json" };
+  }
+  if (statuses.length === 0) return { earned: 10, detail: "no skills installed; any added later is verified against the trust store on every run" };
+  const named = (status: string) => statuses.filter((s) => s.status === status).map((s) => s.name);
+  const invalid = named("invalid");
+  if (invalid.length > 0) return { earned: 0, detail: `skill(s) with an invalid signature: ${invalid.join(", ")} (runs are denied)`, fix: `reinstall from the publisher: aegisclaw skills add DIR (${invalid.join(", ")})` };
+  const weak = [...named("unsigned"), ...named("untrusted")];
+  if (weak.length > 0) {
+    return { earned: 5, detail: `skill(s) not signed by a trusted publisher: ${weak.join(", ")}`, fix: "aegisclaw skills trust add KEYFILE --name PUBLISHER for a publisher you trust, or sign your own: aegisclaw skills sign DIR --key FILE" };
+  }
+  return { earned: 10, detail: `${statuses.length} skill(s) installed, all signed by trusted publishers` };
 }
 
 /** lockdown (0, informational): shown so the score is read in context; it neither adds nor costs points. */

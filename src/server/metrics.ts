@@ -10,7 +10,7 @@ export interface MetricsSources {
   pendingApprovals(): number;
 }
 
-/** Runs without a skill (plain commands; skills do not exist yet) are counted under this label. */
+/** Runs without a skill (plain commands) are counted under this label. */
 export const NO_SKILL = "none";
 
 /**
@@ -26,7 +26,8 @@ export class ServerMetrics {
   private readonly startup: Histogram;
   private readonly evaluation: Histogram;
   private readonly redactions: Counter;
-  private readonly started = new Set<string>();
+  /** Runs in flight -> their skill (installed skill names only: a bounded, validated label set). */
+  private readonly started = new Map<string, string>();
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -84,12 +85,13 @@ export class ServerMetrics {
         return;
       }
       case "run.started":
-        this.started.add((event as EventEnvelope<"run.started">).data.runId);
+        this.started.set((event as EventEnvelope<"run.started">).data.runId, (event as EventEnvelope<"run.started">).data.skill ?? NO_SKILL);
         return;
       case "run.finished": {
         const data = (event as EventEnvelope<"run.finished">).data;
+        const skill = this.started.get(data.runId) ?? NO_SKILL;
         this.started.delete(data.runId);
-        this.executions.inc({ skill: NO_SKILL, status: statusOf(data) });
+        this.executions.inc({ skill, status: statusOf(data) });
         if (data.redactions) this.redactions.inc(data.redactions);
         if (data.startupMs !== undefined) this.startup.observe(data.startupMs / 1000);
         return;

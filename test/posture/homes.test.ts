@@ -25,13 +25,13 @@ describe("posture of real homes", () => {
       secrets: [0, "fail"],
       audit: [15, "pass"],
       "server-auth": [10, "pass"],
-      "skill-signing": [10, "unknown"],
+      "skill-signing": [10, "pass"],
       lockdown: [0, "pass"],
     });
     expect(report).toMatchObject({ score: 76, grade: "C" });
     for (const check of report.checks) expect(`${check.id}: ${Boolean(check.fix)}`).toBe(`${check.id}: ${check.earned < check.weight}`);
     expect(checkOf(report, "server-auth").detail).toContain("no API tokens");
-    expect(checkOf(report, "skill-signing").detail).toContain("not supported yet");
+    expect(checkOf(report, "skill-signing").detail).toContain("no skills installed");
   });
 
   test("posture: a fully hardened home (strict, gVisor self-tested, sealed secrets, intact log) scores 100 (A)", async () => {
