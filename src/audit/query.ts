@@ -109,6 +109,8 @@ export interface Explanation {
   entry: AuditEntry;
   decision?: AuditEntry;
   approvals: AuditEntry[];
+  /** Connections the run's egress proxy allowed or refused. */
+  egress: AuditEntry[];
   result?: AuditEntry;
   /** Human sentences, one per line. */
   summary: string[];
@@ -129,10 +131,11 @@ export function explain(dir: string, id: string): Explanation {
   const decision = related.find((e) => e.type === "decision");
   const result = related.find((e) => e.type === "result");
   const approvals = related.filter((e) => e.type === "approval");
-  return { entry, decision, approvals, result, summary: summarise(entry, decision, approvals, result) };
+  const egress = related.filter((e) => e.type === "egress");
+  return { entry, decision, approvals, egress, result, summary: summarise(entry, decision, approvals, egress, result) };
 }
 
-function summarise(entry: AuditEntry, decision: AuditEntry | undefined, approvals: AuditEntry[], result: AuditEntry | undefined): string[] {
+function summarise(entry: AuditEntry, decision: AuditEntry | undefined, approvals: AuditEntry[], egress: AuditEntry[], result: AuditEntry | undefined): string[] {
   const lines = [`entry ${entry.seq} (${entry.type}) at ${entry.time} by ${entry.actor.name} via ${entry.actor.source}${entry.runId ? `, run ${entry.runId}` : ""}`];
   if (entry.note) lines.push(`note: ${entry.note}`);
   if (decision?.decision) {
@@ -144,6 +147,12 @@ function summarise(entry: AuditEntry, decision: AuditEntry | undefined, approval
     if (request) lines.push(`request: ${JSON.stringify(request)}`);
   }
   for (const a of approvals) lines.push(`approval (entry ${a.seq}): ${a.decision?.kind ?? "?"} by ${a.decision?.approvedBy ?? a.actor.name}${a.note ? ` — ${a.note}` : ""}`);
+  for (const e of egress) {
+    const x = e.egress;
+    if (!x) continue;
+    const target = x.host ? `${x.method ? `${x.method} ` : ""}${x.host}${x.port ? `:${x.port}` : ""}` : "a connection";
+    lines.push(`egress (entry ${e.seq}): ${x.outcome.toUpperCase()} ${target}${x.addresses?.length ? ` -> ${x.addresses.join(", ")}` : ""} [${x.rule}] ${x.reason}${x.grantedBy ? ` (granted by ${x.grantedBy})` : ""}`);
+  }
   if (result?.result) {
     const r = result.result;
     lines.push(`result (entry ${result.seq}): exit ${r.exitCode} in ${r.durationMs} ms${r.timedOut ? ", timed out" : ""}${r.killedBy ? `, killed by ${r.killedBy}` : ""}${r.error ? `, error: ${r.error}` : ""}; ${r.stdoutBytes} B stdout, ${r.stderrBytes} B stderr`);

@@ -35,6 +35,9 @@ describe("egress (compiled binary, real Docker)", () => {
     const human = (await aegis(home, ["logs"])).stdout;
     expect(human).toContain(`ALLOWED GET 127.0.0.1:${web.port} [egress.allowed]`);
     expect(human).toContain("DENIED GET example.com:80 [egress.not-granted]");
+    const explained = (await aegis(home, ["logs", "explain", String(decision?.runId)])).stdout;
+    expect(explained).toContain(`ALLOWED GET 127.0.0.1:${web.port}`);
+    expect(explained).toContain("DENIED GET example.com:80");
   });
 
   test("egress: without --scope net.outbound the sandbox has no network, even with a config grant", async () => {
