@@ -35,6 +35,8 @@ export const ROUTE_ACCESS = {
   "GET /api/v1/runs/{id}": "viewer",
   "GET /api/v1/runs/{id}/output": "operator",
   "POST /api/v1/runs/{id}/cancel": "operator",
+  "GET /api/v1/skills": "viewer",
+  "POST /api/v1/skills/{name}/run": "operator",
   "GET /api/v1/approvals": "viewer",
   "POST /api/v1/approvals/{id}/approve": "operator",
   "POST /api/v1/approvals/{id}/deny": "operator",

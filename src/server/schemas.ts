@@ -30,6 +30,23 @@ export const RunBody = z
   .strict();
 export type RunBody = z.infer<typeof RunBody>;
 
+/** `POST /skills/{name}/run`: which command, the person's arguments, and the directories bound to its path parameters. */
+export const SkillRunBody = z
+  .object({
+    command: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "command must be one of the skill's command names").optional().describe("The skill's command; optional when it has only one."),
+    args: z
+      .array(z.string().max(65_536).refine((arg) => !arg.includes("\0"), { message: "argument contains a NUL byte" }))
+      .max(4096)
+      .optional()
+      .describe("Arguments appended to the command's own argv, like `skills run NAME COMMAND ARGS`."),
+    paths: z
+      .record(z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, "a path parameter name"), z.string().min(1).max(4096).startsWith("/", { message: "must be an absolute path on the server's host" }))
+      .optional()
+      .describe("Host directories for the command's path parameters, like `--path NAME=DIR` (absolute)."),
+  })
+  .strict();
+export type SkillRunBody = z.output<typeof SkillRunBody>;
+
 /** An approve/deny names the exact request the client reviewed. */
 export const ApprovalAnswer = z
   .object({ requestHash: z.string().regex(/^[0-9a-f]{64}$/, "requestHash must be the 64 hex characters shown in the approval").describe("Hash of the request as reviewed.") })
@@ -108,6 +125,27 @@ export const Verdict = z.looseObject({
 /** A token as the API shows it (never its secret or hash). */
 export const TokenView = z.object({ id: z.string(), name: z.string(), role: Role, createdAt: z.string(), revokedAt: z.string().optional() });
 
+const SignatureView = z.looseObject({ status: z.enum(["valid", "unsigned", "untrusted", "invalid"]), publisher: z.string().optional(), keyId: z.string().optional(), reason: z.string().optional() });
+
+/** An installed skill as `GET /skills` shows it. */
+export const SkillView = z.object({
+  name: z.string(),
+  version: z.string(),
+  description: z.string(),
+  imageId: z.string(),
+  installedAt: z.string(),
+  signature: SignatureView.describe("Verified now, against the trust store as it is."),
+  scopes: z.array(z.string()),
+  commands: z.array(
+    z.object({
+      name: z.string(),
+      description: z.string().optional(),
+      scopes: z.array(z.string()).describe("The scopes this command gets."),
+      paths: z.array(z.string()).describe("Path parameters it needs (bind them in `paths`)."),
+    }),
+  ),
+});
+
 /** Success bodies by route: published in the OpenAPI document, checked by the conformance test. */
 export const Results = {
   health: z.object({ status: z.literal("ok"), version: z.string() }),
@@ -122,6 +160,7 @@ export const Results = {
   ok: z.object({ ok: z.literal(true) }),
   runs: z.object({ runs: z.array(RunView) }),
   run: RunView,
+  skills: z.object({ skills: z.array(SkillView) }),
   approvals: z.object({ pending: z.array(z.looseObject({ id: z.string(), requestHash: z.string(), argv: z.array(z.string()), holder: z.enum(["server", "process"]) })) }),
   resolution: z.object({ resolution: z.looseObject({ id: z.string(), outcome: z.enum(["approved", "denied", "expired"]), by: z.string(), via: z.string() }) }),
   audit: z.object({ entries: z.array(z.looseObject({ seq: z.number().int(), type: z.string(), time: z.string() })) }),

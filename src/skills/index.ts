@@ -13,4 +13,5 @@ export { dockerImages, type SkillImages } from "./images.ts";
 export { InstallRecord, SkillRegistry, type InstalledSkill } from "./registry.ts";
 export { acquireImage, commitInstall, discardPlan, planInstall, releaseImage, type AcquiredImage, type InstallDeps, type InstallPlan } from "./install.ts";
 export { parsePathBindings, pickCommand, planSkillRun, type SkillReference, type SkillRunPlan } from "./run.ts";
+export { prepareSkillRun, requireSkillImage, summarizeSkill, verifiedSkills, type CommandChoice, type SkillSummary } from "./prepare.ts";
 export { bindSkillScope, parseSkillScope, type SkillScope } from "./skill-scope.ts";

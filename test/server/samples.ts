@@ -36,6 +36,8 @@ export function samples(ids: SampleIds): Record<RouteKey, Sample> {
     "GET /api/v1/runs/{id}": { path: `/api/v1/runs/${ids.runId}` },
     "GET /api/v1/runs/{id}/output": { path: `/api/v1/runs/${ids.runId}/output` },
     "POST /api/v1/runs/{id}/cancel": { path: `/api/v1/runs/${ids.runId}/cancel` },
+    "GET /api/v1/skills": { path: "/api/v1/skills" },
+    "POST /api/v1/skills/{name}/run": { path: "/api/v1/skills/no-such-skill/run", json: {} },
     "GET /api/v1/approvals": { path: "/api/v1/approvals" },
     "POST /api/v1/approvals/{id}/approve": { path: "/api/v1/approvals/r-none/approve", json: { requestHash: "0".repeat(64) } },
     "POST /api/v1/approvals/{id}/deny": { path: "/api/v1/approvals/r-none/deny", json: { requestHash: "0".repeat(64) } },

@@ -1,6 +1,6 @@
 import { createApp, type App } from "../../app.ts";
 import { parseDuration, type RunOutcome, type RunRequest } from "../../core/index.ts";
-import { parsePathBindings, pickCommand, planSkillRun, SkillRegistry, TrustStore, verifyManifest } from "../../skills/index.ts";
+import { parsePathBindings, prepareSkillRun, requireSkillImage } from "../../skills/index.ts";
 import { AegisError } from "../../shared/index.ts";
 import { localActor } from "../actor.ts";
 import { promptForApprovals } from "../approval-prompt.ts";
@@ -22,13 +22,9 @@ export function skillRunRequest(app: App, words: string[], options: Options): Ru
   const dashed = Array.isArray(options["--"]) ? (options["--"] as unknown[]).map(String) : [];
   const [name, ...rest] = [...words, ...dashed];
   if (name === undefined) throw new AegisError("usage", "no skill named", { hint: "write: aegisclaw skills run NAME [COMMAND] [ARGS]" });
-  const registry = new SkillRegistry(app.layout.skills);
-  const skill = registry.get(name);
-  const verification = verifyManifest(skill.parsed, skill.record.imageId, new TrustStore(registry.trustFile).list());
-  const { command, args } = pickCommand(skill.parsed.manifest, rest);
   const paths = parsePathBindings(options.path === undefined ? [] : (Array.isArray(options.path) ? options.path : [options.path]).map(String));
   const { grants: _grants, ...requestOptions } = runRequestOptions({ ...options, scope: undefined });
-  const plan = planSkillRun(skill, verification, command, args, paths, parseDuration(app.config.sandbox.timeout));
+  const plan = prepareSkillRun(app.layout.skills, name, { words: rest }, paths, parseDuration(app.config.sandbox.timeout));
   return { actor: localActor(), ...plan, ...requestOptions };
 }
 
@@ -36,12 +32,13 @@ export function skillRunRequest(app: App, words: string[], options: Options): Ru
 export async function runSkill(words: string[], options: Options, ctx: CliContext): Promise<number> {
   const app = createApp(ctx.home);
   const request = skillRunRequest(app, words, options);
-  // An image pruned since install would otherwise surface as the base image's "missing image" fix.
-  if (request.image && !(await app.runtime.hasImage(request.image))) {
-    await app.close();
-    throw new AegisError("unavailable", `the image of skill ${request.skill?.name} (${request.image}) is no longer in the Docker engine`, {
-      hint: "install the skill again (`aegisclaw skills add DIR`); a rebuilt image is a new image, so a signed skill must be re-signed or its image loaded",
-    });
+  if (request.image && request.skill) {
+    try {
+      await requireSkillImage(app.runtime, { image: request.image, skill: request.skill });
+    } catch (error) {
+      await app.close();
+      throw error;
+    }
   }
   const cancel = new AbortController();
   const onSignal = () => cancel.abort();

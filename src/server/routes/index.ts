@@ -5,7 +5,8 @@ import { auditRoutes } from "./audit.ts";
 import { policyRoutes } from "./policy.ts";
 import { runRoutes } from "./runs.ts";
 import { sessionRoutes } from "./session.ts";
+import { skillRoutes } from "./skills.ts";
 import { systemRoutes } from "./system.ts";
 
 /** Every route the server answers; the router checks this list against the RBAC table. */
-export const ROUTES: readonly Route[] = [...systemRoutes, ...sessionRoutes, ...runRoutes, ...approvalRoutes, ...auditRoutes, ...policyRoutes, ...adminRoutes];
+export const ROUTES: readonly Route[] = [...systemRoutes, ...sessionRoutes, ...runRoutes, ...skillRoutes, ...approvalRoutes, ...auditRoutes, ...policyRoutes, ...adminRoutes];

@@ -14,6 +14,7 @@ import { LockdownView } from "./views/lockdown.ts";
 import { OverviewView } from "./views/overview.ts";
 import { PostureView } from "./views/posture.ts";
 import { RunsView } from "./views/runs.ts";
+import { SkillsView } from "./views/skills.ts";
 
 const api = new Api();
 const loginSection = byId("login", HTMLElement);
@@ -82,6 +83,7 @@ class Dashboard {
       approvals: new ApprovalsView(ctx),
       runs: this.runs,
       audit: new AuditView(ctx),
+      skills: new SkillsView(ctx, (run) => this.runs.show(run)),
     };
     this.live = new LiveFeed({
       event: (event) => this.onEvent(event),
@@ -89,7 +91,7 @@ class Dashboard {
       state: (state, detail) => showLiveState(state, detail),
       revoked: () => showLogin("The token behind this session was revoked."),
     });
-    this.schedule(["status", "posture", "approvals", "runs", "audit"]);
+    this.schedule(["status", "posture", "approvals", "runs", "audit", "skills"]);
     this.live.start();
   }
 

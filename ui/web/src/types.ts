@@ -135,3 +135,17 @@ export interface LiveEvent {
   time: string;
   data: unknown;
 }
+
+export type SignatureStatus = "valid" | "unsigned" | "untrusted" | "invalid";
+
+/** An installed skill as `GET /skills` lists it. */
+export interface Skill {
+  name: string;
+  version: string;
+  description: string;
+  imageId: string;
+  installedAt: string;
+  signature: { status: SignatureStatus; reason: string; publisher?: string; keyId?: string };
+  scopes: string[];
+  commands: Array<{ name: string; description?: string; scopes: string[]; paths: string[] }>;
+}

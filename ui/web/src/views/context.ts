@@ -2,7 +2,7 @@ import type { Api } from "../api.ts";
 import type { Role, Session } from "../types.ts";
 
 /** The panels that refresh independently. */
-export type Panel = "status" | "posture" | "approvals" | "runs" | "audit";
+export type Panel = "status" | "posture" | "approvals" | "runs" | "audit" | "skills";
 
 /** What every panel gets: the API client, who is logged in, and a way to ask for refreshes. */
 export interface ViewContext {

@@ -70,17 +70,21 @@ export class RunsView {
     this.submit.disabled = true;
     this.submitted = undefined;
     try {
-      const run = await this.ctx.api.post<Run>("/api/v1/runs", { argv, ...(scopes.length > 0 ? { scopes } : {}) });
-      this.submitted = run.runId;
-      this.runs = [run, ...this.runs.filter((r) => r.runId !== run.runId)];
-      this.render();
-      this.terminal.show(run);
+      this.show(await this.ctx.api.post<Run>("/api/v1/runs", { argv, ...(scopes.length > 0 ? { scopes } : {}) }));
     } catch (error) {
       say(this.message, `Refused: ${describeError(error)}`, "error");
     } finally {
       this.submit.disabled = false;
     }
     this.ctx.refresh("runs", "approvals", "status", "audit");
+  }
+
+  /** Lists a run this page just started (here or from the skills panel) and follows its output. */
+  show(run: Run): void {
+    this.submitted = run.runId;
+    this.runs = [run, ...this.runs.filter((r) => r.runId !== run.runId)];
+    this.render();
+    this.terminal.show(run);
   }
 
   private render(): void {
