@@ -15,7 +15,7 @@ export interface ToolContext {
   /** The audit actor of this connection: `mcp:<client name from initialize>`. */
   actor(): { name: string; source: "mcp" };
   /** The runtime a request would use (its own, else the configured one). */
-  runtimeOf(input: ExecInput): string;
+  runtimeOf(input: Pick<ExecInput, "runtime">): string;
   /** One diagnostic line on stderr (never stdout, which carries only JSON-RPC). */
   log(line: string): void;
 }

@@ -94,3 +94,65 @@ export const VerifyOutput = z.object({
   failure: z.object({ seq: z.number().int().optional(), segment: z.string(), line: z.number().int().optional(), reason: z.string() }).optional(),
 });
 export type VerifyOutput = z.output<typeof VerifyOutput>;
+
+/** skills_list takes nothing. */
+export const SkillsListInput = z.object({}).strict();
+export type SkillsListInput = z.output<typeof SkillsListInput>;
+
+const SignatureStatus = z.enum(["valid", "unsigned", "untrusted", "invalid"]);
+
+/** skills_list's result: the installed skills as GET /api/v1/skills lists them. */
+export const SkillsListOutput = z.object({
+  skills: z.array(
+    z.object({
+      name: z.string(),
+      version: z.string(),
+      description: z.string(),
+      imageId: z.string().describe("The exact image the skill runs in (by id)."),
+      installedAt: z.string(),
+      signature: z
+        .object({ status: SignatureStatus, reason: z.string(), keyId: z.string().optional(), publisher: z.string().optional() })
+        .describe("Verified now against the trust store: valid (a trusted publisher signed this manifest and image), unsigned, untrusted (signed by an unknown key) or invalid (policy denies its runs)."),
+      scopes: z.array(z.string()),
+      commands: z.array(
+        z.object({
+          name: z.string(),
+          description: z.string().optional(),
+          scopes: z.array(z.string()),
+          paths: z.array(z.string()).describe("Path parameters skill_run must bind in `paths`."),
+        }),
+      ),
+    }),
+  ),
+});
+export type SkillsListOutput = z.output<typeof SkillsListOutput>;
+
+/** skill_run: one command of an installed skill, like `aegisclaw skills run NAME [COMMAND] [ARGS] [--path NAME=DIR]`. */
+export const SkillRunInput = z
+  .object({
+    name: z.string().min(1).max(64).describe("The installed skill's name (skills_list lists them)."),
+    command: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,31}$/, { message: "must be one of the skill's command names" })
+      .optional()
+      .describe("The skill's command; optional when it has only one."),
+    args: z
+      .array(z.string().max(65_536).refine((arg) => !arg.includes("\0"), { message: "argument contains a NUL byte" }))
+      .max(4096)
+      .optional()
+      .describe("Arguments appended to the command's own argv (no shell involved)."),
+    paths: z
+      .record(z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, { message: "must be a path parameter name" }), z.string().min(1).max(4096).startsWith("/", { message: "must be an absolute path on the host" }))
+      .optional()
+      .describe("Host directories for the command's path parameters (see `paths` in skills_list), like `--path NAME=DIR`; mounted at the same path as the skill's scopes say."),
+  })
+  .strict();
+export type SkillRunInput = z.output<typeof SkillRunInput>;
+
+/** skill_run's result: sandbox_exec's, plus the skill as the Gate saw it. */
+export const SkillRunOutput = ExecOutput.extend({
+  skill: z
+    .object({ name: z.string(), version: z.string(), command: z.string(), signature: SignatureStatus, publisher: z.string().optional() })
+    .describe("The skill, its command and its signature as checked just before the run."),
+});
+export type SkillRunOutput = z.output<typeof SkillRunOutput>;

@@ -6,9 +6,10 @@ import type { Gate } from "../core/index.ts";
 import { Redactor } from "../redact/index.ts";
 import { mcpActorName, type ToolContext } from "./context.ts";
 import { errorResult } from "./results.ts";
-import { ExecInput, ExecOutput, SimulateOutput, VerifyInput, VerifyOutput } from "./schemas.ts";
+import { ExecInput, ExecOutput, SimulateOutput, SkillRunInput, SkillRunOutput, SkillsListInput, SkillsListOutput, VerifyInput, VerifyOutput } from "./schemas.ts";
 import { sandboxExec } from "./tool-exec.ts";
 import { auditVerify, policySimulate } from "./tool-inspect.ts";
+import { skillRun, skillsList } from "./tool-skills.ts";
 
 /** The MCP server of one home, and how to stop it cleanly. */
 export interface AegisMcpServer {
@@ -22,6 +23,15 @@ const INSTRUCTIONS = [
   "no network, no host files, no capabilities, unless the scopes you ask for are granted by policy.",
   "Every call is decided by policy, may wait for a person's approval, and is recorded in a tamper-evident audit log.",
   "Use policy_simulate to see whether a command would run, wait for approval, or be refused, without running it.",
+  "Installed skills (skills_list) run with skill_run, under their own scopes and signature checks.",
+].join(" ");
+
+const SKILL_RUN_DESCRIPTION = [
+  "Run one command of an installed AegisClaw skill (see skills_list), exactly like `aegisclaw skills run NAME [COMMAND] [ARGS] [--path NAME=DIR]`:",
+  "the skill's signature is verified now against the trust store, the run gets only the skill's own image and scopes (path parameters bound to the directories in `paths`),",
+  "and it passes the Gate like sandbox_exec: policy decides (an invalid signature is always denied), an ask waits for a person's approval, and the run is audited.",
+  "Returns stdout and stderr (secrets redacted, each cut at 64 KiB), the exit code, the run id, the decision's reasons and the skill's signature status.",
+  "An unknown skill or command, bad paths, a denial or a missing image come back as error results.",
 ].join(" ");
 
 const EXEC_DESCRIPTION = [
@@ -33,7 +43,8 @@ const EXEC_DESCRIPTION = [
 ].join(" ");
 
 /**
- * Builds the MCP server over one app: sandbox_exec, policy_simulate and audit_verify, each with
+ * Builds the MCP server over one app: sandbox_exec, policy_simulate, audit_verify, skills_list
+ * and skill_run, each with
  * a zod input schema, an output schema and truthful safety annotations. Every call goes through
  * the app's Gate (or, for audit_verify, the audit verifier) and every failure becomes a tool
  * error result: nothing a client sends can throw out of a handler. The caller connects a transport.
@@ -101,6 +112,33 @@ export function createMcpServer(app: App, log: (line: string) => void): AegisMcp
       annotations: { title: "Verify the AegisClaw audit log", readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     (input) => track(() => auditVerify(input, ctx)),
+  );
+
+  server.registerTool(
+    "skills_list",
+    {
+      title: "List the installed AegisClaw skills",
+      description:
+        "The installed skills: version, description, scopes, each command with its scopes and the path parameters skill_run must bind, and the signature status verified now against the trust store (valid, unsigned, untrusted, invalid). Executes nothing and records nothing.",
+      inputSchema: SkillsListInput,
+      outputSchema: SkillsListOutput,
+      annotations: { title: "List the installed AegisClaw skills", readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    () => track(() => skillsList(ctx)),
+  );
+
+  server.registerTool(
+    "skill_run",
+    {
+      title: "Run an installed AegisClaw skill",
+      description: SKILL_RUN_DESCRIPTION,
+      inputSchema: SkillRunInput,
+      outputSchema: SkillRunOutput,
+      // As sandbox_exec: a skill whose scopes include files.write changes host files, one with
+      // net.outbound reaches other hosts; which skills are installed is up to the home, so worst case.
+      annotations: { title: "Run an installed AegisClaw skill", readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+    },
+    (input, extra) => track(() => skillRun(input, ctx, extra)),
   );
 
   return {

@@ -103,7 +103,7 @@ describe("mcp-server JSON-RPC over stdio (compiled binary, raw bytes)", () => {
     ]);
     expect(errors[0]?.error?.message).toContain("Parse error");
     const tools = messages.find((message) => message.id === 42)?.result?.tools as Array<{ name: string }>;
-    expect(tools.map((tool) => tool.name).sort()).toEqual(["audit_verify", "policy_simulate", "sandbox_exec"]);
+    expect(tools.map((tool) => tool.name).sort()).toEqual(["audit_verify", "policy_simulate", "sandbox_exec", "skill_run", "skills_list"]);
     // stdout holds nothing but JSON-RPC 2.0 messages; the diagnostics went to stderr.
     for (const message of server.messages()) expect(message.jsonrpc).toBe("2.0");
   });

@@ -8,13 +8,13 @@ useCompiledBinary();
 closeClientsAfterEach();
 
 describe("mcp-server tools (compiled binary, SDK client over stdio)", () => {
-  test("mcp tools: lists sandbox_exec, policy_simulate and audit_verify with input schemas, output schemas and truthful annotations", async () => {
+  test("mcp tools: lists sandbox_exec, policy_simulate, audit_verify, skills_list and skill_run with input schemas, output schemas and truthful annotations", async () => {
     const { client } = await connect(await home("standard"));
     expect(client.getServerVersion()?.name).toBe("aegisclaw");
     expect(client.getInstructions()).toContain("hardened");
     const { tools } = await client.listTools();
     const byName = Object.fromEntries(tools.map((tool) => [tool.name, tool]));
-    expect(Object.keys(byName).sort()).toEqual(["audit_verify", "policy_simulate", "sandbox_exec"]);
+    expect(Object.keys(byName).sort()).toEqual(["audit_verify", "policy_simulate", "sandbox_exec", "skill_run", "skills_list"]);
 
     const exec = byName.sandbox_exec;
     expect(exec?.inputSchema.required).toEqual(["argv"]);
@@ -24,12 +24,23 @@ describe("mcp-server tools (compiled binary, SDK client over stdio)", () => {
     expect(exec?.outputSchema?.required).toEqual(expect.arrayContaining(["runId", "exitCode", "stdout", "stderr", "decision"]));
     expect(exec?.description).toContain("approv");
 
-    for (const name of ["policy_simulate", "audit_verify"]) {
+    for (const name of ["policy_simulate", "audit_verify", "skills_list"]) {
       expect(byName[name]?.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false });
       expect(byName[name]?.outputSchema).toBeDefined();
     }
     expect(JSON.stringify(byName.policy_simulate?.inputSchema)).toBe(JSON.stringify(exec?.inputSchema));
     expect(Object.keys(byName.audit_verify?.inputSchema.properties ?? {})).toEqual(["publicKey"]);
+
+    expect(Object.keys(byName.skills_list?.inputSchema.properties ?? {})).toEqual([]);
+    expect(byName.skills_list?.inputSchema.additionalProperties).toBe(false);
+    expect(byName.skills_list?.outputSchema?.required).toEqual(["skills"]);
+    const skillRun = byName.skill_run;
+    expect(skillRun?.inputSchema.required).toEqual(["name"]);
+    expect(Object.keys(skillRun?.inputSchema.properties ?? {}).sort()).toEqual(["args", "command", "name", "paths"]);
+    expect(skillRun?.inputSchema.additionalProperties).toBe(false);
+    expect(skillRun?.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true });
+    expect(skillRun?.outputSchema?.required).toEqual(expect.arrayContaining(["runId", "exitCode", "stdout", "stderr", "decision", "skill"]));
+    expect(skillRun?.description).toContain("approval");
   });
 
   test("mcp tools: policy_simulate previews allow, ask and deny and records nothing", async () => {
@@ -88,6 +99,9 @@ describe("mcp-server tools (compiled binary, SDK client over stdio)", () => {
       ["sandbox_exec", { argv: ["echo"], runtime: "qemu" }, "runtime"],
       ["policy_simulate", { argv: ["echo"], scopes: ["root.everything"] }, "root.everything"],
       ["audit_verify", { publicKey: "nothex" }, "64 hex"],
+      ["skills_list", { name: "x" }, "name"],
+      ["skill_run", {}, "name"],
+      ["skill_run", { name: "no-such-skill" }, "is not installed"],
       ["no_such_tool", {}, "no_such_tool"],
     ];
     for (const [name, args, mention] of cases) {
