@@ -4,9 +4,9 @@ import { ApprovalQueue, type ApprovalRequest } from "../../src/approvals/index.t
 import { AuditLog, initAuditDir, readEntries } from "../../src/audit/index.ts";
 import { Config, EventBus, Gate, LockdownStore, type Approver } from "../../src/core/index.ts";
 import { createDockerRuntime, type SandboxRuntime } from "../../src/sandbox/index.ts";
-import { AegisError, isAegisError } from "../../src/shared/index.ts";
 import { requireDocker } from "../helpers/docker.ts";
 import { tempDir } from "../helpers/temp-home.ts";
+import { failure } from "../helpers/errors.ts";
 
 const actor = { name: "tester", source: "cli" as const };
 const asker = { name: "asker", decide: async () => ({ kind: "ask" as const, risk: "high" as const, reasons: [{ rule: "t.ask", message: "needs a human" }] }) };
@@ -44,16 +44,6 @@ function answering(choice: "approve" | "deny", tamper?: (request: ApprovalReques
       return waiting;
     },
   });
-}
-
-async function failure(promise: Promise<unknown>): Promise<AegisError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isAegisError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a failure");
 }
 
 const sink = { stdout: () => {}, stderr: () => {} };

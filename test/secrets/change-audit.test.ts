@@ -7,9 +7,9 @@ import { initAuditDir, readEntries } from "../../src/audit/index.ts";
 import { runSecrets } from "../../src/cli/commands/secrets.ts";
 import type { CliContext } from "../../src/cli/context.ts";
 import { renderDefaultConfig } from "../../src/core/index.ts";
-import { isAegisError, type AegisError } from "../../src/shared/index.ts";
 import { tempDir } from "../helpers/temp-home.ts";
 import { filesUnder, leakedForms } from "./delivery-support.ts";
+import { failure } from "../helpers/errors.ts";
 
 const VALUE = "CANARY-change-audit-3e9d1b7a";
 
@@ -23,16 +23,6 @@ async function initialisedHome(): Promise<string> {
   writeFileSync(join(home, "config.yaml"), renderDefaultConfig("standard"));
   await initAuditDir(join(home, "audit"));
   return home;
-}
-
-async function failure(promise: Promise<unknown>): Promise<AegisError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isAegisError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a failure");
 }
 
 describe("secret change audit", () => {

@@ -1,10 +1,10 @@
 /** secrets.read through the Gate with the Vault backend (a real dev server, a read-only token). */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { isAegisError, type AegisError } from "../../src/shared/index.ts";
 import { requireDocker } from "../helpers/docker.ts";
 import { deliveryFixture, leakedForms } from "./delivery-support.ts";
 import { startVaultDev, type VaultDevServer } from "./vault-server.ts";
+import { failure } from "../helpers/errors.ts";
 
 let server: VaultDevServer;
 let token: string;
@@ -22,16 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
 });
-
-async function failure(promise: Promise<unknown>): Promise<AegisError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isAegisError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a failure");
-}
 
 /** A Gate whose backend is Vault; the token lives in the local age store (tokenSecret). */
 function vaultFixture() {

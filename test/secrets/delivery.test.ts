@@ -4,23 +4,13 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { NO_HISTORY, prepareRun } from "../../src/core/gate-prepare.ts";
 import { Config } from "../../src/core/index.ts";
-import { isAegisError, type AegisError } from "../../src/shared/index.ts";
 import { requireDocker } from "../helpers/docker.ts";
 import { requireGvisor } from "../sandbox/gvisor-support.ts";
 import { deliveryFixture, leakedForms } from "./delivery-support.ts";
+import { failure } from "../helpers/errors.ts";
 
 const CANARY = "CANARY-deliver-7f3a9c1e52b4d8-value";
 const OTHER = "other-secret-value-0c4e8a2f";
-
-async function failure(promise: Promise<unknown>): Promise<AegisError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isAegisError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a failure");
-}
 
 /** Waits for the container of `runId` and returns its `docker inspect` JSON. */
 async function inspectWhileRunning(runId: string): Promise<string> {

@@ -1,10 +1,10 @@
 import { createApp, type App } from "../../app.ts";
-import { parseDuration, type RunOutcome, type RunRequest } from "../../core/index.ts";
+import { parseDuration, type RunRequest } from "../../core/index.ts";
 import { parsePathBindings, prepareSkillRun, requireSkillImage } from "../../skills/index.ts";
 import { AegisError } from "../../shared/index.ts";
 import { localActor } from "../actor.ts";
-import { promptForApprovals } from "../approval-prompt.ts";
 import type { CliContext } from "../context.ts";
+import { runThroughGate } from "../gate-run.ts";
 import { runRequestOptions } from "./run-options.ts";
 
 type Options = Record<string, unknown>;
@@ -40,39 +40,5 @@ export async function runSkill(words: string[], options: Options, ctx: CliContex
       throw error;
     }
   }
-  const cancel = new AbortController();
-  const onSignal = () => cancel.abort();
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  app.startControl();
-  const stopPrompt = promptForApprovals(app, ctx, request.actor.name, Boolean(process.stdin.isTTY && process.stderr.isTTY) && !ctx.json);
-  try {
-    const gate = await app.gate();
-    const write = (stream: "stdout" | "stderr") => (chunk: Uint8Array) => {
-      if (ctx.json) ctx.stdout(`${JSON.stringify({ type: "output", stream, text: new TextDecoder().decode(chunk) })}\n`);
-      else (stream === "stdout" ? process.stdout : process.stderr).write(chunk);
-    };
-    const outcome = await gate.run(request, { stdout: write("stdout"), stderr: write("stderr"), signal: cancel.signal });
-    return finish(outcome, ctx);
-  } finally {
-    stopPrompt();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    await app.close();
-  }
-}
-
-/** The command's own exit code, except when AegisClaw ended it (as for `run`). */
-function finish(outcome: RunOutcome, ctx: CliContext): number {
-  const exitCode = outcome.killedBy === "lockdown" ? 75 : outcome.exitCode;
-  if (ctx.json) ctx.stdout(`${JSON.stringify({ type: "result", ...outcome, exitCode })}\n`);
-  const notes: Record<string, string> = {
-    lockdown: "run killed: lockdown engaged (`aegisclaw unlock` lifts it)",
-    timeout: "run timed out and was killed (exit 124); the skill's resources.timeout and config's sandbox.timeout cap it, --timeout overrides",
-    cancel: "run cancelled; sandbox killed",
-    "output-limit": "output limit reached; sandbox killed (raise sandbox.limits.output in config.yaml)",
-  };
-  const note = outcome.killedBy ? notes[outcome.killedBy] : undefined;
-  if (note) ctx.stderr(`aegisclaw: ${note} [run ${outcome.runId}]\n`);
-  return exitCode;
+  return runThroughGate(app, request, ctx, "the skill's resources.timeout and config's sandbox.timeout cap it, --timeout overrides");
 }
