@@ -28,6 +28,16 @@ ungranted(text, kind, risk) := {"scope": text, "kind": kind, "risk": risk, "gran
 
 grant(text, kind) := {"scope": text, "kind": kind, "risk": "medium"}
 
+# An agent's tool call as the OpenClaw adapter sends it: the same contract with action
+# "tool.call", no image or runtime, judged by its scopes like a run.
+tool_call := object.union(object.remove(base, ["image", "runtime"]), {
+	"action": "tool.call",
+	"actor": {"name": "openclaw", "source": "openclaw"},
+	"argv": ["session_status"],
+	"requested": [scope("tool.call:session_status", "tool.call", "high", "tool.call:session_*")],
+	"granted": [grant("tool.call:session_*", "tool.call")],
+})
+
 # The example input with some top-level fields replaced.
 with_fields(patch) := object.union(base, patch)
 
@@ -200,3 +210,34 @@ test_every_decision_has_reasons if {
 		}
 	}
 }
+
+test_tool_call_is_judged_by_its_scopes if {
+	every t in templates {
+		d := decide(t, tool_call)
+		d.kind in {"allow", "ask"}
+		d.risk == "high"
+	}
+}
+
+test_ungranted_tool_call_denies_naming_it if {
+	doc := object.union(tool_call, {"requested": [ungranted("tool.call:cron", "tool.call", "high")]})
+	every t in templates {
+		d := decide(t, doc)
+		d.kind == "deny"
+		d.reasons == [{"rule": "scope.not-granted", "message": "scope tool.call:cron is not granted", "scope": "tool.call:cron"}]
+	}
+}
+
+test_tool_call_needs_a_listed_tool_call_grant if {
+	denied_as(object.union(tool_call, {"granted": [grant("tool.call:session_*", "shell.exec")]}), "scope.not-granted")
+	denied_as(object.union(tool_call, {"granted": [grant("tool.call:other_*", "tool.call")]}), "scope.not-granted")
+}
+
+test_tool_call_risk_is_at_least_high if {
+	every t in templates {
+		decide(t, only("tool.call", "low")).risk == "high"
+		decide(t, only("tool.call", "critical")).risk == "critical"
+	}
+}
+
+test_tool_call_lockdown_denies if denied_as(object.union(tool_call, {"lockdown": true}), "lockdown")

@@ -4,6 +4,7 @@ package aegisclaw.permissive_test
 
 import data.aegisclaw.common_test.base
 import data.aegisclaw.common_test.only
+import data.aegisclaw.common_test.tool_call
 import data.aegisclaw.common_test.ungranted
 import data.aegisclaw.common_test.with_fields
 
@@ -13,7 +14,7 @@ decide(doc) := d if {
 
 test_granted_scopes_below_critical_are_allowed if {
 	decide(base).kind == "allow"
-	every kind in ["files.read", "files.write", "shell.exec", "net.outbound"] {
+	every kind in ["files.read", "files.write", "shell.exec", "net.outbound", "tool.call"] {
 		decide(only(kind, "high")).kind == "allow"
 	}
 }
@@ -31,3 +32,11 @@ test_ungranted_scope_still_denies if {
 	d.kind == "deny"
 	d.reasons == [{"rule": "scope.not-granted", "message": "scope net.outbound:example.org is not granted", "scope": "net.outbound:example.org"}]
 }
+
+test_granted_tool_call_is_allowed if {
+	d := decide(tool_call)
+	d.kind == "allow"
+	d.reasons == [{"rule": "scope.granted", "message": "scope tool.call:session_status granted by tool.call:session_*", "scope": "tool.call:session_status"}]
+}
+
+test_critical_tool_call_asks if decide(only("tool.call", "critical")).reasons[0].rule == "permissive.critical-risk"

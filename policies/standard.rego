@@ -58,13 +58,15 @@ risk_levels contains "high" if count(malformed) > 0
 risk_rank := {"low": 0, "medium": 1, "high": 2, "critical": 3}
 
 # The least risk each scope kind carries. The Gate sends every scope's risk, but a caller can
-# never lower it below this floor.
+# never lower it below this floor. tool.call is an agent's tool call (OpenClaw, MCP) that runs
+# outside the sandbox, so an unknown tool can do anything.
 kind_risk := {
 	"files.read": "medium",
 	"files.write": "high",
 	"shell.exec": "medium",
 	"net.outbound": "high",
 	"secrets.read": "critical",
+	"tool.call": "high",
 }
 
 effective_risk(s) := s.risk if {

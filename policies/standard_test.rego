@@ -4,6 +4,7 @@ package aegisclaw.standard_test
 
 import data.aegisclaw.common_test.base
 import data.aegisclaw.common_test.only
+import data.aegisclaw.common_test.tool_call
 import data.aegisclaw.common_test.with_fields
 
 decide(doc) := d if {
@@ -48,3 +49,11 @@ test_unsigned_skills_ask if {
 }
 
 test_signed_skill_is_allowed if decide(with_fields({"skill": {"name": "git-status", "signed": true}})).kind == "allow"
+
+test_granted_tool_call_asks if {
+	d := decide(tool_call)
+	d.kind == "ask"
+	d.reasons == [{"rule": "standard.high-risk", "message": "scope tool.call:session_status is high risk and needs approval", "scope": "tool.call:session_status"}]
+}
+
+test_tool_call_sent_as_low_risk_still_asks if decide(only("tool.call", "low")).kind == "ask"

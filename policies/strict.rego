@@ -1,6 +1,6 @@
 # AegisClaw policy template "strict": only what is explicitly granted may run, and every command,
-# network access and high or critical risk scope waits for a person. Unsigned skills and actions
-# that request no scope are denied. See policies/README.md. Entry point:
+# network access, agent tool call and high or critical risk scope waits for a person. Unsigned
+# skills and actions that request no scope are denied. See policies/README.md. Entry point:
 # data.aegisclaw.strict.decision.
 package aegisclaw.strict
 
@@ -17,6 +17,8 @@ approval_reason(s) := "runs a command" if {
 	s.kind == "shell.exec"
 } else := "reaches the network" if {
 	s.kind == "net.outbound"
+} else := "calls an agent tool outside the sandbox" if {
+	s.kind == "tool.call"
 } else := concat("", ["is ", effective_risk(s), " risk"]) if {
 	at_least(s, "high")
 }
@@ -86,13 +88,15 @@ risk_levels contains "high" if count(malformed) > 0
 risk_rank := {"low": 0, "medium": 1, "high": 2, "critical": 3}
 
 # The least risk each scope kind carries. The Gate sends every scope's risk, but a caller can
-# never lower it below this floor.
+# never lower it below this floor. tool.call is an agent's tool call (OpenClaw, MCP) that runs
+# outside the sandbox, so an unknown tool can do anything.
 kind_risk := {
 	"files.read": "medium",
 	"files.write": "high",
 	"shell.exec": "medium",
 	"net.outbound": "high",
 	"secrets.read": "critical",
+	"tool.call": "high",
 }
 
 effective_risk(s) := s.risk if {

@@ -4,6 +4,7 @@ package aegisclaw.strict_test
 
 import data.aegisclaw.common_test.base
 import data.aegisclaw.common_test.only
+import data.aegisclaw.common_test.tool_call
 import data.aegisclaw.common_test.with_fields
 
 decide(doc) := d if {
@@ -54,4 +55,14 @@ test_medium_guardrail_signal_asks if {
 	d := decide(object.union(only("files.read", "medium"), {"guardrails": [{"kind": "prompt-injection", "severity": "medium"}]}))
 	d.kind == "ask"
 	d.reasons[0].rule == "strict.guardrail-signal"
+}
+
+test_granted_tool_call_asks if {
+	d := decide(tool_call)
+	d.kind == "ask"
+	d.reasons == [{
+		"rule": "strict.approval-required",
+		"message": "scope tool.call:session_status calls an agent tool outside the sandbox in the strict template",
+		"scope": "tool.call:session_status",
+	}]
 }

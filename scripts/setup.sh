@@ -49,6 +49,7 @@ bash scripts/setup-egress.sh   # the egress network and the host firewall net.ou
 bash scripts/build-base-image.sh
 bash scripts/build.sh
 bash scripts/sign-starter-skills.sh   # starter skills signed with a publisher key made here (docs/skills.md)
+[ "$runtime_only" = 1 ] || bash scripts/setup-openclaw.sh   # the real OpenClaw + Node 24 for its end-to-end tests (test tooling only)
 if [ -n "$vault_pid" ]; then
   # A pinned Vault server (dev mode, loopback) for the Vault secret backend's tests.
   echo "setup: waiting for the Vault server build (log: .tools/build-vault.log)" >&2

@@ -3,6 +3,12 @@ import type { AuditRecord, AuditSource } from "../audit/index.ts";
 import type { Decision } from "../policy/index.ts";
 import { AegisError } from "../shared/index.ts";
 import type { PreparedRun } from "./gate-prepare.ts";
+
+/** What the approval stage reads of a prepared request: a run's, or a tool call's (tool-call.ts). */
+export type Approvable = Pick<PreparedRun, "runId" | "hash" | "policyInput"> & {
+  request: Pick<PreparedRun["request"], "actor" | "argv">;
+  spec: Pick<PreparedRun["spec"], "image">;
+};
 import { LockdownWatch } from "./lockdown-watch.ts";
 import type { LockdownStore } from "./lockdown.ts";
 
@@ -18,7 +24,7 @@ export interface Approver {
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 120_000;
 
 /** What the approver is shown: exactly what will run, bound to the request hash. */
-export function approvalRequestFor(prepared: PreparedRun, decision: Decision, timeoutMs: number, now = Date.now()): ApprovalRequest {
+export function approvalRequestFor(prepared: Approvable, decision: Decision, timeoutMs: number, now = Date.now()): ApprovalRequest {
   const { request, runId, hash, spec, policyInput } = prepared;
   return {
     id: runId,
@@ -57,7 +63,7 @@ export async function awaitApproval(approver: Approver, request: ApprovalRequest
 }
 
 /** The audit entry of a resolution: who answered, how, and for which exact request. */
-export function approvalRecord(resolution: ApprovalResolution, prepared: PreparedRun): AuditRecord {
+export function approvalRecord(resolution: ApprovalResolution, prepared: Approvable): AuditRecord {
   const approved = resolution.outcome === "approved";
   return {
     type: "approval",
@@ -74,7 +80,7 @@ export function approvalRecord(resolution: ApprovalResolution, prepared: Prepare
 }
 
 /** Refuses anything but an approval of this very request (id and hash). */
-export function checkApproval(resolution: ApprovalResolution, prepared: PreparedRun, timeoutMs: number): void {
+export function checkApproval(resolution: ApprovalResolution, prepared: Approvable, timeoutMs: number): void {
   const argv = prepared.request.argv.join(" ");
   if (resolution.outcome === "approved" && resolution.id === prepared.runId && resolution.requestHash === prepared.hash) return;
   if (resolution.outcome === "approved") {

@@ -119,7 +119,7 @@ export function prepareRun(input: RunRequest, config: Config, runtime: string, l
  * Matches one requested scope against every grant with symlink resolution. When a grant covers
  * it as written but not once resolved, that reason is kept: it is what explains the denial.
  */
-function coverage(scope: Scope, granted: readonly Scope[]): RequestedScope {
+export function coverage(scope: Scope, granted: readonly Scope[]): RequestedScope {
   const base = { scope: scope.text, kind: scope.kind, ...(scope.target ? { target: scope.target } : {}), risk: scope.risk };
   let reason: string | undefined;
   for (const grant of granted) {
@@ -154,7 +154,7 @@ function isFileKind(kind: Scope["kind"]): boolean {
   return kind === "files.read" || kind === "files.write";
 }
 
-function unique(scopes: Scope[]): Scope[] {
+export function unique(scopes: Scope[]): Scope[] {
   return scopes.filter((scope, index) => scopes.findIndex((other) => other.text === scope.text) === index);
 }
 
@@ -183,7 +183,7 @@ function limitsFrom(config: Config): SandboxLimits {
 }
 
 /** Time-sortable run id: `r-` + base36 milliseconds + 8 random hex digits. */
-function newRunId(): string {
+export function newRunId(): string {
   const random = crypto.getRandomValues(new Uint8Array(4));
   return `r-${Date.now().toString(36)}-${Buffer.from(random).toString("hex")}`;
 }

@@ -1,17 +1,18 @@
-import type { AuditLog, AuditReason, AuditRecord } from "../audit/index.ts";
+import type { AuditLog, AuditReason, AuditRecord, AuditSource } from "../audit/index.ts";
 import { createBuiltinEngine, decideSafely, type Decision, type PolicyEngine, type PolicyInput } from "../policy/index.ts";
-import { describeProfile, isSandboxRuntimeName, OCI_RUNTIMES, type SandboxProfile, type SandboxResult, type SandboxRuntime } from "../sandbox/index.ts";
+import { describeProfile, isSandboxRuntimeName, OCI_RUNTIMES, type SandboxProfile, type SandboxRuntime } from "../sandbox/index.ts";
 import { Redactor } from "../redact/index.ts";
 import { AegisError, isAegisError } from "../shared/index.ts";
 import type { RunSecretSource } from "../secrets/index.ts";
 import type { RunRequest } from "./action.ts";
 import type { Config } from "./config.ts";
 import type { EventBus } from "./events.ts";
-import { approvalRecord, approvalRequestFor, awaitApproval, checkApproval, DEFAULT_APPROVAL_TIMEOUT_MS, type Approver } from "./gate-approval.ts";
-import { NO_HISTORY, prepareRun, type HistorySource, type PreparedRun } from "./gate-prepare.ts";
-import { checkRunSecrets, withRunSecrets } from "./gate-secrets.ts";
-import { LockdownWatch } from "./lockdown-watch.ts";
-import type { LockdownStore } from "./lockdown.ts";
+import { approvalRecord, approvalRequestFor, awaitApproval, checkApproval, DEFAULT_APPROVAL_TIMEOUT_MS, type Approvable, type Approver } from "./gate-approval.ts";
+import { executeRun } from "./gate-execute.ts";
+import { NO_HISTORY, prepareRun, type HistorySource } from "./gate-prepare.ts";
+import { checkRunSecrets } from "./gate-secrets.ts";
+import type { LockdownState, LockdownStore } from "./lockdown.ts";
+import { prepareToolCall, ToolCallResult, type ToolCallRequest } from "./tool-call.ts";
 
 /** The Gate's view of the audit log: append, durable before it resolves. */
 export type AuditSink = Pick<AuditLog, "append">;
@@ -131,7 +132,44 @@ export class Gate {
    * -> audit(approval). Nothing runs. Bad input still throws; every deny is a verdict.
    */
   async decide(input: RunRequest, signal?: AbortSignal): Promise<Verdict> {
-    const { prepared, lock, decision, decisionEntry } = await this.decideStage(input, this.runtimeName(input), true);
+    return this.verdictFor(await this.decideStage(input, this.runtimeName(input), true), signal);
+  }
+
+  /**
+   * The same decision-only pipeline for a tool call an agent makes on its own host (an
+   * adapter translated it into words and scopes): nothing runs here, the verdict says whether
+   * the agent may. `recordToolResult` completes the audit trail once the host reports back.
+   */
+  async decideToolCall(input: ToolCallRequest, signal?: AbortSignal): Promise<Verdict> {
+    const lock = this.deps.lockdown.read();
+    const prepared = prepareToolCall(input, lock.active, this.deps.history ?? NO_HISTORY);
+    return this.verdictFor(await this.recordDecision(prepared, prepared.summary, lock, true), signal);
+  }
+
+  /**
+   * Appends the result entry of an allowed tool call as its host reported it. The caller
+   * checks that `id` is a call it was allowed (the audit log cannot tell who may report).
+   */
+  async recordToolResult(input: { actor: { name: string; source: AuditSource }; id: string; requestHash: string; result: ToolCallResult }): Promise<{ seq: number }> {
+    const parsed = ToolCallResult.safeParse(input.result);
+    if (!parsed.success) throw new AegisError("bad-input", `invalid tool result: ${parsed.error.issues[0]?.path.join(".") || "result"}: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+    const result = parsed.data;
+    // -1: the host reported no exit code (a tool that is not a process, or one blocked later).
+    const exitCode = result.exitCode ?? (result.status === "completed" ? 0 : -1);
+    const entry = await this.deps.audit.append({
+      type: "result",
+      actor: input.actor,
+      runId: input.id,
+      requestHash: input.requestHash,
+      result: { exitCode, durationMs: result.durationMs ?? 0, timedOut: false, stdoutBytes: 0, stderrBytes: 0, ...(result.error ? { error: new Redactor().redactText(result.error) } : {}) },
+      note: `tool call ${result.status} on the agent's host (reported by ${input.actor.name})`,
+    });
+    return { seq: entry.seq };
+  }
+
+  /** decide's tail, shared by runs and tool calls: a verdict (after a person when asked), deny as a value. */
+  private async verdictFor(stage: { prepared: Approvable; lock: LockdownState; decision: Decision; decisionEntry: { seq: number } }, signal: AbortSignal | undefined): Promise<Verdict> {
+    const { prepared, lock, decision, decisionEntry } = stage;
     const base = { id: prepared.runId, requestHash: prepared.hash, decision, decisionSeq: decisionEntry.seq, lockdown: lock.active };
     if (lock.active || decision.kind === "deny") return { ...base, verdict: "deny", reasons: decision.reasons };
     if (decision.kind === "allow") return { ...base, verdict: "allow", reasons: decision.reasons };
@@ -161,7 +199,7 @@ export class Gate {
     if (decision.kind === "deny") throw denialError(request.argv, decision);
     if (decision.kind === "ask") await this.approve(prepared, decision, io.signal);
 
-    const executed = await this.execute(prepared, runtimeName, io);
+    const executed = await executeRun({ lockdown: this.deps.lockdown, bus, secrets: this.deps.secrets, runtime: () => this.runtimeFor(runtimeName) }, prepared, io);
     const { killedBy } = executed;
     const resultEntry = await this.deps.audit.append({
       type: "result",
@@ -208,13 +246,13 @@ export class Gate {
    * The approval stage: the ask is already durable; the person's answer is recorded before
    * anything runs, and only an approval of this exact request (id and hash) lets it through.
    */
-  private async approve(prepared: PreparedRun, decision: Decision, cancel: AbortSignal | undefined): Promise<void> {
+  private async approve(prepared: Approvable, decision: Decision, cancel: AbortSignal | undefined): Promise<void> {
     const { resolution, timeoutMs } = await this.askPerson(prepared, decision, cancel);
     checkApproval(resolution, prepared, timeoutMs);
   }
 
   /** Queues the ask for a person and records the answer (or the timeout) before returning it. */
-  private async askPerson(prepared: PreparedRun, decision: Decision, cancel: AbortSignal | undefined) {
+  private async askPerson(prepared: Approvable, decision: Decision, cancel: AbortSignal | undefined) {
     const { approver, lockdown } = this.deps;
     if (!approver) throw new AegisError("internal", "ask without an approver");
     const timeoutMs = this.deps.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
@@ -231,6 +269,13 @@ export class Gate {
     const lock = this.deps.lockdown.read();
     const prepared = prepareRun(input, this.deps.config, runtimeName, lock.active, this.deps.history ?? NO_HISTORY, this.deps.home);
     await checkRunSecrets(this.deps.secrets, prepared);
+    // A decide-only entry says so, since no result entry will ever follow it.
+    const summary = decideOnly ? { ...prepared.summary, execution: "none (decision only)" } : prepared.summary;
+    return this.recordDecision(prepared, summary, lock, decideOnly);
+  }
+
+  /** lockdown -> policy -> audit(decision) -> publish, for a prepared run or tool call. */
+  private async recordDecision<P extends Approvable>(prepared: P, summary: Record<string, unknown>, lock: LockdownState, decideOnly: boolean) {
     const { request, runId, hash } = prepared;
     const started = performance.now();
     const decision: Decision = lock.active
@@ -244,8 +289,7 @@ export class Gate {
       actor: request.actor,
       runId,
       requestHash: hash,
-      // A decide-only entry says so, since no result entry will ever follow it.
-      request: decideOnly ? { ...prepared.summary, execution: "none (decision only)" } : prepared.summary,
+      request: summary,
       decision: { kind: decision.kind, reasons: decision.reasons },
     });
     this.deps.bus.publish("decision", { runId, requestHash: hash, decision, auditSeq: decisionEntry.seq, ...(lock.active ? {} : { evaluationMs }), ...(decideOnly ? { decideOnly } : {}) });
@@ -269,86 +313,6 @@ export class Gate {
     return runtime;
   }
 
-  /** Runs the sandbox while watching the lockdown flag, so a lockdown from any process stops it. */
-  private async execute(prepared: PreparedRun, runtimeName: string, io: RunIo): Promise<Executed> {
-    const { lockdown, bus } = this.deps;
-    const { runId, spec } = prepared;
-    const cancel = new AbortController();
-    const watch = new LockdownWatch(lockdown, () => cancel.abort("lockdown"));
-    const onUserAbort = () => cancel.abort("cancel");
-    io.signal?.addEventListener("abort", onUserAbort, { once: true });
-    // Every byte of output passes the redactor before any consumer (invariant 3); a stream
-    // holds back only what an unfinished match still needs and is flushed when the run ends.
-    const redactor = new Redactor();
-    const redacting = { stdout: redactor.stream(), stderr: redactor.stream() };
-    const decoder = { stdout: new TextDecoder(), stderr: new TextDecoder() };
-    const emit = (stream: "stdout" | "stderr", safe: Uint8Array) => {
-      if (safe.length === 0) return;
-      io[stream](safe);
-      bus.publish("run.output", { runId, stream, text: decoder[stream].decode(safe, { stream: true }) });
-    };
-    let firstSign: number | undefined;
-    const forward = (stream: "stdout" | "stderr") => (chunk: Uint8Array) => {
-      firstSign ??= performance.now();
-      emit(stream, redacting[stream].push(chunk));
-    };
-    const flush = () => {
-      emit("stdout", redacting.stdout.flush());
-      emit("stderr", redacting.stderr.flush());
-      return redactor.counts().total;
-    };
-    const started = performance.now();
-    try {
-      if (lockdown.isActive()) throw new AegisError("lockdown", "run refused: lockdown became active before the sandbox started");
-      const runtime = this.runtimeFor(runtimeName);
-      watch.start();
-      const skill = prepared.request.skill?.name;
-      bus.publish("run.started", { runId, argv: spec.argv, image: spec.image, runtime: runtime.name, ...(skill ? { skill } : {}) });
-      const handedOver = performance.now();
-      const sandboxIo = { stdout: forward("stdout"), stderr: forward("stderr"), signal: cancel.signal };
-      const result = await withRunSecrets(this.deps.secrets, spec, redactor, (ready) => runtime.run(ready, sandboxIo));
-      const startupMs = (firstSign ?? performance.now()) - handedOver;
-      return { ...result, killedBy: killedBy(result, cancel.signal, lockdown), redactions: flush(), redactionKinds: redactor.counts().byKind, startupMs };
-    } catch (error) {
-      // A sandbox (or the runtime's self-test) killed by another process's lockdown surfaces
-      // as a runtime failure; with the flag up, lockdown is what ended the run.
-      const byLockdown = (error instanceof AegisError && error.code === "lockdown") || lockdown.isActive();
-      return {
-        exitCode: byLockdown ? 75 : 1,
-        timedOut: false,
-        durationMs: Math.round(performance.now() - started),
-        stdoutBytes: 0,
-        stderrBytes: 0,
-        killedBy: byLockdown ? "lockdown" : undefined,
-        redactions: flush(),
-        redactionKinds: redactor.counts().byKind,
-        error: redactor.redactText(error instanceof Error ? error.message : String(error)).slice(0, 1000),
-        thrown: byLockdown && !(error instanceof AegisError && error.code === "lockdown")
-          ? new AegisError("lockdown", "run stopped: lockdown engaged while the sandbox was starting", { hint: "`aegisclaw unlock` lifts it" })
-          : error,
-      };
-    } finally {
-      watch.stop();
-      io.signal?.removeEventListener("abort", onUserAbort);
-    }
-  }
-}
-
-interface Executed {
-  exitCode: number;
-  /** How many redactions the output needed (counted, never the values). */
-  redactions: number;
-  /** The same, by kind (`secret:NAME`, `github-token`, ...). */
-  redactionKinds: Record<string, number>;
-  timedOut: boolean;
-  durationMs: number;
-  stdoutBytes: number;
-  stderrBytes: number;
-  killedBy: string | undefined;
-  /** Time to the sandbox's first sign of life; absent when it failed to run. */
-  startupMs?: number;
-  error?: string;
-  thrown?: unknown;
 }
 
 /** No approver exists yet (console/approvals issue): an ask nobody can answer is a deny. */
@@ -360,13 +324,4 @@ function withoutApprover(decision: Decision): Decision {
 function denialError(argv: string[], decision: Decision): AegisError {
   const why = decision.reasons.map((reason) => `${reason.message} [${reason.rule}]`).join("; ");
   return new AegisError("denied", `denied: run of \`${argv.join(" ")}\`: ${why}`);
-}
-
-function killedBy(result: SandboxResult, signal: AbortSignal, lockdown: LockdownStore): string | undefined {
-  if (signal.aborted) return String(signal.reason);
-  if (result.timedOut) return "timeout";
-  if (result.outputTruncated) return "output-limit";
-  // Killed from outside (another process's lockdown kills every AegisClaw container).
-  if (result.exitCode === 137 && lockdown.isActive()) return "lockdown";
-  return undefined;
 }

@@ -4,7 +4,8 @@ import { highestRisk } from "./risk.ts";
 /**
  * The built-in rule, independent of any Rego: every requested scope must be covered by a
  * granted one (as the scope matcher decided), lockdown denies everything, and so does a skill
- * whose signature no longer verifies.
+ * whose signature no longer verifies. Runs and agent tool calls (`action` "tool.call") are
+ * judged alike; only the hint on where to grant a scope differs.
  */
 export function createBuiltinEngine(): PolicyEngine {
   return {
@@ -26,7 +27,7 @@ export function createBuiltinEngine(): PolicyEngine {
         } else {
           missing.push({
             rule: "builtin.scope-missing",
-            message: `scope ${requested.scope} is not granted${requested.reason ? `: ${requested.reason}` : ""} (grant it with --scope ${requested.scope})`,
+            message: `scope ${requested.scope} is not granted${requested.reason ? `: ${requested.reason}` : ""} (${grantHint(input, requested.scope)})`,
             scope: requested.scope,
           });
         }
@@ -35,4 +36,10 @@ export function createBuiltinEngine(): PolicyEngine {
       return { kind: "allow", risk, reasons: covered };
     },
   };
+}
+
+/** Where the person grants a missing scope: a run's --scope, or the OpenClaw adapter's grants for a tool call. */
+function grantHint(input: PolicyInput, scope: string): string {
+  if (input.action === "tool.call") return `grant it by adding ${scope} to the grants in $AEGISCLAW_HOME/adapters/openclaw.yaml`;
+  return `grant it with --scope ${scope}`;
 }

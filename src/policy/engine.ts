@@ -34,12 +34,19 @@ export interface GrantedScope {
   risk: Risk;
 }
 
+/** What kind of action a policy input describes (policies/README.md). */
+export type PolicyAction = "run" | "tool.call";
+
 /**
  * Everything a policy may look at: the normalised request plus context. This exact JSON is
  * the input document of the Rego templates (policies/README.md), so its shape is a contract.
  */
 export interface PolicyInput {
-  action: "run";
+  /**
+   * `run`: a command or skill in the sandbox. `tool.call`: an agent's tool call (OpenClaw) that
+   * runs on the host if allowed. Both are judged the same way: requested against granted scopes.
+   */
+  action: PolicyAction;
   actor: { name: string; source: string };
   argv: string[];
   image: string;

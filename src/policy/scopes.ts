@@ -2,9 +2,10 @@ import { AegisError, isAegisError } from "../shared/index.ts";
 import { formatNetTarget, netTargetCovers, parseNetTarget, type HostKind, type NetTarget } from "./scope-host.ts";
 import { normalizeAbsolutePath, pathWithin } from "./scope-path.ts";
 import { quoteForMessage, targetError, unsafeCharacter } from "./scope-text.ts";
+import { parseToolTarget, toolTargetCovers } from "./scope-tool.ts";
 
 /** Scope kinds of the grammar (see the table on `parseScope`). */
-export type ScopeKind = "files.read" | "files.write" | "shell.exec" | "net.outbound" | "secrets.read";
+export type ScopeKind = "files.read" | "files.write" | "shell.exec" | "net.outbound" | "secrets.read" | "tool.call";
 /** How much a scope exposes; policies can ask or deny above a level. */
 export type Risk = "low" | "medium" | "high" | "critical";
 /** Grants are held to a stricter grammar than requests (see `parseRequestedScope`). */
@@ -33,7 +34,8 @@ export interface Scope {
 
 /**
  * Risk of each kind. shell.exec is only medium because the sandbox has no network and no host
- * paths unless other scopes add them; those scopes carry their own, higher risk.
+ * paths unless other scopes add them; those scopes carry their own, higher risk. tool.call is
+ * high: an agent tool runs outside any sandbox and an unknown one can do anything.
  */
 export const SCOPE_RISK: Readonly<Record<ScopeKind, Risk>> = {
   "files.read": "medium",
@@ -41,20 +43,25 @@ export const SCOPE_RISK: Readonly<Record<ScopeKind, Risk>> = {
   "shell.exec": "medium",
   "net.outbound": "high",
   "secrets.read": "critical",
+  "tool.call": "high",
 };
 const KINDS = Object.keys(SCOPE_RISK) as ScopeKind[];
 const NEEDS_TARGET: ReadonlySet<ScopeKind> = new Set(["files.read", "files.write", "net.outbound", "secrets.read"]);
+// A bare `tool.call` grant covers every tool, but a request always names the one tool it calls.
+const REQUEST_NEEDS_TARGET: ReadonlySet<ScopeKind> = new Set([...NEEDS_TARGET, "tool.call"]);
 const SECRET_NAME = /^[A-Z_][A-Z0-9_]{0,127}$/;
 const PROGRAM_NAME = /^[A-Za-z0-9_][A-Za-z0-9._+-]{0,254}$/;
 
 /**
- * Kinds whose grant the sandbox can enforce: programs, host paths (bind mounts, read-only for
- * files.read), network destinations (the internal egress network whose only way out is the
- * run's own egress proxy) and secrets (only the granted names are resolved, as read-only files
- * in /run/secrets). A kind missing here would parse but be refused: a scope the sandbox does
- * not enforce would be a silent hole.
+ * Kinds whose grant is enforced: programs, host paths (bind mounts, read-only for files.read),
+ * network destinations (the internal egress network whose only way out is the run's own egress
+ * proxy) and secrets (only the granted names are resolved, as read-only files in /run/secrets)
+ * by the sandbox; agent tools (tool.call) by the OpenClaw plugin, whose before_tool_call hook
+ * blocks every call the Gate does not allow. No sandbox run requests tool.call, so granting it
+ * to a run opens nothing. A kind missing here would parse but be refused: a scope nothing
+ * enforces would be a silent hole.
  */
-export const ENFORCED_KINDS: ReadonlySet<ScopeKind> = new Set(["shell.exec", "files.read", "files.write", "net.outbound", "secrets.read"]);
+export const ENFORCED_KINDS: ReadonlySet<ScopeKind> = new Set(["shell.exec", "files.read", "files.write", "net.outbound", "secrets.read", "tool.call"]);
 
 /**
  * Parses one granted scope; throws bad-input naming the scope, the reason and the fix.
@@ -65,6 +72,7 @@ export const ENFORCED_KINDS: ReadonlySet<ScopeKind> = new Set(["shell.exec", "fi
  * | `shell.exec[:<program>]` | bare name (`[A-Za-z0-9_][A-Za-z0-9._+-]*`) or absolute path without `..`; bare kind = any program |
  * | `net.outbound:<host>[:<port>]` | DNS name (IDN to punycode), IPv4 in any spelling, `[IPv6]`, or `*.domain` with at least two labels; no port = 443 and 80 |
  * | `secrets.read:<NAME>` | `[A-Z_][A-Z0-9_]*`, at most 128 characters, matched exactly |
+ * | `tool.call[:<name>]` | agent tool name `[A-Za-z0-9_][A-Za-z0-9_.:-]*`, at most 128 characters, case-sensitive; a trailing `*` covers every name with that prefix (`github__*`, `*`); bare kind = any tool |
  */
 export function parseScope(text: string): Scope {
   return parseAs(text, "grant");
@@ -73,7 +81,8 @@ export function parseScope(text: string): Scope {
 /**
  * Parses a scope an action needs. Same grammar as parseScope except: a file path may be `/`;
  * `net.outbound` must name a port and cannot be a wildcard; a `shell.exec` program may be any
- * argv[0] (relative paths, unusual characters, `..`), which only a bare `shell.exec` grant covers.
+ * argv[0] (relative paths, unusual characters, `..`), which only a bare `shell.exec` grant covers;
+ * `tool.call` must name one tool, without `*`.
  */
 export function parseRequestedScope(text: string): Scope {
   return parseAs(text, "request");
@@ -100,7 +109,8 @@ export function parseEnforceableScopes(texts: readonly string[]): Scope[] {
  * covered. Rules: files.write covers files.read and files.write of its subtree, files.read only
  * files.read; a bare shell.exec covers every program, a program grant exactly that string (the
  * grant `echo` does not cover `/bin/echo`: PATH inside the sandbox decides what `echo` runs);
- * hosts per netTargetCovers; secrets by exact name.
+ * hosts per netTargetCovers; secrets by exact name; tools per toolTargetCovers (a bare tool.call
+ * covers every tool, `prefix*` the names starting with prefix, a name only itself).
  */
 export function scopeCovers(granted: Scope, requested: Scope): boolean {
   const grant = reparse(granted, "grant");
@@ -121,6 +131,8 @@ export function scopeCovers(granted: Scope, requested: Scope): boolean {
     }
     case "secrets.read":
       return grant.kind === "secrets.read" && grant.target === request.target;
+    case "tool.call":
+      return grant.kind === "tool.call" && request.target !== undefined && toolTargetCovers(grant.target, request.target);
   }
 }
 
@@ -148,13 +160,17 @@ function parseAs(text: string, role: ScopeRole): Scope {
     throw new AegisError("bad-input", `unknown scope kind in ${shown}`, { hint: `scopes start with one of: ${KINDS.join(", ")}` });
   }
   const risk = SCOPE_RISK[kind];
+  const needsTarget = (role === "request" ? REQUEST_NEEDS_TARGET : NEEDS_TARGET).has(kind);
   if (colon === -1) {
-    if (NEEDS_TARGET.has(kind)) throw new AegisError("bad-input", `scope ${shown} needs a target`, { hint: `write ${kind}:<target>` });
+    if (needsTarget) {
+      const hint = kind === "tool.call" ? "a request names the one tool it calls: write tool.call:<name>" : `write ${kind}:<target>`;
+      throw new AegisError("bad-input", `scope ${shown} needs a target`, { hint });
+    }
     return { kind, target: undefined, text: kind, risk };
   }
   const raw = text.slice(colon + 1);
   try {
-    if (raw === "") throw targetError("the target after : is empty", NEEDS_TARGET.has(kind) ? `write ${kind}:<target>` : `write ${kind}:<target>, or ${kind} alone`);
+    if (raw === "") throw targetError("the target after : is empty", needsTarget ? `write ${kind}:<target>` : `write ${kind}:<target>, or ${kind} alone`);
     const fields = parseTarget(kind, raw, role);
     return { kind, text: `${kind}:${fields.target}`, risk, ...fields };
   } catch (error) {
@@ -186,6 +202,8 @@ function parseTarget(kind: ScopeKind, raw: string, role: ScopeRole): TargetField
         throw targetError("secret names are upper-case letters, digits and _, not starting with a digit, at most 128 characters", "write e.g. secrets.read:GITHUB_TOKEN");
       }
       return { target: raw };
+    case "tool.call":
+      return { target: parseToolTarget(raw, role) };
   }
 }
 

@@ -41,6 +41,29 @@ describe("builtin engine", () => {
     expect(decision.reasons[0]?.rule).toBe("builtin.scope-granted");
   });
 
+  test("builtin engine: an agent tool call is judged by its scopes like a run", async () => {
+    const call = (granted: boolean): PolicyInput => ({
+      ...input([]),
+      action: "tool.call",
+      actor: { name: "openclaw", source: "openclaw" },
+      argv: ["session_status"],
+      requested: [{ scope: "tool.call:session_status", kind: "tool.call", target: "session_status", risk: "high", granted, ...(granted ? { grantedBy: "tool.call:session_*" } : {}) }],
+      granted: granted ? [{ scope: "tool.call:session_*", kind: "tool.call", risk: "high" }] : [],
+    });
+    expect(await engine.decide(call(true))).toEqual({
+      kind: "allow",
+      risk: "high",
+      reasons: [{ rule: "builtin.scope-granted", message: "tool.call:session_status granted by tool.call:session_*", scope: "tool.call:session_status" }],
+    });
+    const denied = await engine.decide(call(false));
+    expect(denied).toMatchObject({ kind: "deny", risk: "high" });
+    expect(denied.reasons[0]).toMatchObject({ rule: "builtin.scope-missing", scope: "tool.call:session_status" });
+    // A tool call's grants live in the adapter's config, not on a --scope flag.
+    expect(denied.reasons[0]?.message).toContain("adding tool.call:session_status to the grants in $AEGISCLAW_HOME/adapters/openclaw.yaml");
+    expect(denied.reasons[0]?.message).not.toContain("--scope");
+    expect((await engine.decide({ ...call(true), lockdown: true })).reasons[0]?.rule).toBe("builtin.lockdown");
+  });
+
   test("builtin engine: lockdown denies whatever is granted", async () => {
     const decision = await engine.decide(input([{ scope: "shell.exec:echo", granted: true }], true));
     expect(decision.kind).toBe("deny");

@@ -7,7 +7,7 @@ import { createOpaEngine, OPA_TEMPLATES, type OpaInput, type OpaTemplate } from 
 
 // The in-process wasm engine must decide exactly as the real OPA does on the same Rego source,
 // for generated inputs (valid, borderline and malformed). One `opa eval` per template.
-const CASES = 600;
+const CASES = 800;
 const repo = join(import.meta.dir, "../..");
 const opa = join(repo, ".tools/bin/opa");
 if (!existsSync(opa)) throw new Error(`${opa} is missing: run scripts/build-opa.sh (the OPA tests never skip)`);
@@ -27,7 +27,8 @@ function prng(seed: number): () => number {
   };
 }
 
-const KINDS = ["files.read", "files.write", "shell.exec", "net.outbound", "secrets.read"];
+const RUN_KINDS = ["files.read", "files.write", "shell.exec", "net.outbound", "secrets.read"];
+const KINDS = [...RUN_KINDS, "tool.call"];
 const RISKS = ["low", "medium", "high", "critical"];
 const SOURCES = ["cli", "tui", "web", "api", "ws", "mcp", "openclaw", "system"];
 const ODD: unknown[] = [null, 0, 1.5, -1, "", "x", "é✓🙂", true, false, [], {}, ["a"], { a: 1 }];
@@ -38,9 +39,11 @@ function generate(seed: number, count: number): unknown[] {
   const chance = (p: number) => random() < p;
 
   const valid = (): Record<string, unknown> => {
+    // An agent's tool call (OpenClaw) is judged like a run; half of its scopes are tool.call.
+    const action = chance(0.25) ? "tool.call" : "run";
     const granted: Array<Record<string, unknown>> = [];
     const requested = Array.from({ length: Math.floor(random() * 5) }, (_, index) => {
-      const kind = pick(KINDS);
+      const kind = action === "tool.call" && chance(0.5) ? "tool.call" : pick(RUN_KINDS);
       const target = chance(0.1) ? "écho ✓" : `t${index}`;
       const scope: Record<string, unknown> = { scope: `${kind}:${target}`, kind, target, risk: pick(RISKS), granted: chance(0.8) };
       if (scope.granted === true) {
@@ -52,7 +55,7 @@ function generate(seed: number, count: number): unknown[] {
       return scope;
     });
     const input: Record<string, unknown> = {
-      action: "run",
+      action,
       actor: { name: pick(["alice", "bob", "agent-7"]), source: pick(SOURCES) },
       argv: ["echo", "hi"],
       image: "aegisclaw/base:busybox",
@@ -65,6 +68,7 @@ function generate(seed: number, count: number): unknown[] {
       history: { recentDecisions: Math.floor(random() * 10), recentDenies: Math.floor(random() * 3) },
     };
     if (chance(0.2)) for (const field of ["argv", "image", "runtime", "skill", "guardrails", "history"]) if (chance(0.5)) delete input[field];
+    if (action === "tool.call") for (const field of ["image", "runtime"]) delete input[field];
     return input;
   };
 
@@ -127,6 +131,8 @@ for (const template of OPA_TEMPLATES) {
     // comparison proves little.
     expect([...new Set(wasm.map((decision) => decision.kind))].sort()).toEqual(["allow", "ask", "deny"]);
     expect(wasm.filter((decision) => decision.reasons.some((reason) => reason.rule === "input.malformed")).length).toBeGreaterThan(CASES / 10);
+    const toolCalls = cases.filter((input) => (input as { action?: unknown; requested?: unknown } | null)?.action === "tool.call" && JSON.stringify(input).includes('"kind":"tool.call"'));
+    expect(toolCalls.length).toBeGreaterThan(CASES / 20);
   });
 }
 

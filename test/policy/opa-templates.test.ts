@@ -36,6 +36,15 @@ function decide(template: OpaTemplate, input: OpaInput): Decision {
   return engine.evaluate(input);
 }
 
+/** An agent's tool call as the OpenClaw adapter sends it: action "tool.call", no image or runtime. */
+function toolCall(granted: boolean, patch: Partial<OpaInput> = {}): OpaInput {
+  const { image: _image, runtime: _runtime, ...rest } = base;
+  const scope: OpaRequestedScope = granted
+    ? { scope: "tool.call:cron", kind: "tool.call", target: "cron", risk: "high", granted: true, grantedBy: "tool.call:*" }
+    : { scope: "tool.call:cron", kind: "tool.call", target: "cron", risk: "high", granted: false };
+  return { ...rest, action: "tool.call", actor: { name: "openclaw", source: "openclaw" }, argv: ["cron"], requested: [scope], granted: granted ? [{ scope: "tool.call:*", kind: "tool.call", risk: "high" }] : [], ...patch };
+}
+
 type Row = [label: string, input: OpaInput, kind: Decision["kind"], rule: string, extra?: { scope?: string; field?: string; risk?: Decision["risk"] }];
 
 const common: Row[] = [
@@ -51,6 +60,9 @@ const common: Row[] = [
   ["unknown scope kind", loose({ ...base, requested: [{ scope: "x", kind: "shell.run", risk: "low", granted: false }] }), "deny", "input.malformed", { field: "requested[0]" }],
   ["granted without grantedBy", loose({ ...base, requested: [{ scope: "x", kind: "shell.exec", risk: "medium", granted: true }] }), "deny", "input.malformed", { field: "requested[0]" }],
   ["unsigned skill under lockdown", { ...base, lockdown: true, skill: { name: "s", signed: false } }, "deny", "lockdown"],
+  ["ungranted tool call", toolCall(false), "deny", "scope.not-granted", { scope: "tool.call:cron", risk: "high" }],
+  ["tool call under lockdown", toolCall(true, { lockdown: true }), "deny", "lockdown"],
+  ["tool call granted by another kind", toolCall(true, { granted: [{ scope: "tool.call:*", kind: "shell.exec", risk: "medium" }] }), "deny", "scope.not-granted"],
 ];
 
 const perTemplate: Record<OpaTemplate, Row[]> = {
@@ -64,6 +76,8 @@ const perTemplate: Record<OpaTemplate, Row[]> = {
     ["unsigned skill", only("files.read", "medium", { skill: { name: "git-status", signed: false } }), "deny", "strict.unsigned-skill", { field: "skill" }],
     ["signed skill", only("files.read", "medium", { skill: { name: "git-status", signed: true } }), "allow", "scope.granted"],
     ["medium guardrail signal", only("files.read", "medium", { guardrails: [{ kind: "prompt-injection", severity: "medium" }] }), "ask", "strict.guardrail-signal"],
+    ["granted tool call", toolCall(true), "ask", "strict.approval-required", { scope: "tool.call:cron", risk: "high" }],
+    ["tool call sent as low risk", only("tool.call", "low"), "ask", "strict.approval-required", { risk: "high" }],
   ],
   standard: [
     ["granted command", base, "allow", "scope.granted", { scope: "shell.exec:echo", risk: "medium" }],
@@ -77,6 +91,8 @@ const perTemplate: Record<OpaTemplate, Row[]> = {
     ["skill without signed", { ...base, skill: { name: "git-status" } }, "ask", "standard.unsigned-skill"],
     ["signed skill", { ...base, skill: { name: "git-status", signed: true } }, "allow", "scope.granted"],
     ["medium guardrail signal", { ...base, guardrails: [{ kind: "prompt-injection", severity: "medium" }] }, "allow", "scope.granted"],
+    ["granted tool call", toolCall(true), "ask", "standard.high-risk", { scope: "tool.call:cron", risk: "high" }],
+    ["tool call sent as low risk", only("tool.call", "low"), "ask", "standard.high-risk", { risk: "high" }],
   ],
   permissive: [
     ["granted command", base, "allow", "scope.granted"],
@@ -85,6 +101,8 @@ const perTemplate: Record<OpaTemplate, Row[]> = {
     ["secret", only("secrets.read", "critical"), "ask", "permissive.critical-risk", { scope: "secrets.read:x", risk: "critical" }],
     ["unsigned skill", { ...base, skill: { name: "git-status", signed: false } }, "allow", "scope.granted"],
     ["no scope", { ...base, requested: [] }, "allow", "scope.none", { risk: "low" }],
+    ["granted tool call", toolCall(true), "allow", "scope.granted", { scope: "tool.call:cron", risk: "high" }],
+    ["critical tool call", toolCall(true, { requested: [{ scope: "tool.call:cron", kind: "tool.call", risk: "critical", granted: true, grantedBy: "tool.call:*" }] }), "ask", "permissive.critical-risk"],
   ],
 };
 

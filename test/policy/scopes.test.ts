@@ -36,9 +36,10 @@ describe("scopes: grammar", () => {
     }
   });
 
-  test("scopes: every kind is enforced by the sandbox, so every kind can be granted", () => {
+  test("scopes: every kind is enforced (sandbox or OpenClaw plugin), so every kind can be granted", () => {
     expect(parseEnforceableScopes(["net.outbound:example.com"])[0]?.kind).toBe("net.outbound"); // enforced by the egress proxy
     expect(parseEnforceableScopes(["secrets.read:API_KEY"])[0]?.kind).toBe("secrets.read"); // only granted names reach /run/secrets
+    expect(parseEnforceableScopes(["tool.call:github__*", "tool.call"]).map((scope) => scope.kind)).toEqual(["tool.call", "tool.call"]); // the plugin blocks the call
     expect(failure(() => parseEnforceableScopes(["secrets.read:api_key"]))?.code).toBe("bad-input");
     expect(parseEnforceableScopes(["shell.exec", "files.read:/etc", "files.write:/srv/out"]).length).toBe(3);
   });
@@ -341,6 +342,93 @@ describe("scopes: programs and secrets", () => {
     expect(covers("secrets.read:API_KEY", "secrets.read:API_KEY")).toBe(true);
     expect(covers("secrets.read:API_KEY", "secrets.read:API_KEY2")).toBe(false);
     expect(covers("secrets.read:API_KEY", "secrets.read:API")).toBe(false);
+  });
+});
+
+describe("scopes: agent tools", () => {
+  test("scopes: tool.call parses with high risk; a bare grant means every tool", () => {
+    expect(parseScope("tool.call:session_status")).toMatchObject({ kind: "tool.call", target: "session_status", text: "tool.call:session_status", risk: "high" });
+    expect(parseScope("tool.call")).toMatchObject({ kind: "tool.call", target: undefined, text: "tool.call", risk: "high" });
+    expect(parseScope("tool.call:github__*")).toMatchObject({ target: "github__*", text: "tool.call:github__*" });
+    expect(parseScope("tool.call:*").target).toBe("*");
+    expect(parseRequestedScope("tool.call:MCP.Server:tool-1").target).toBe("MCP.Server:tool-1");
+    expect(parseScope(`tool.call:${"a".repeat(128)}`).target).toHaveLength(128);
+  });
+
+  const refused: Array<[string, string, string]> = [
+    ["empty name", "tool.call:", "empty"],
+    ["space", "tool.call:memory search", "letters, digits"],
+    ["slash", "tool.call:a/b", "letters, digits"],
+    ["leading -", "tool.call:-rf", "not starting with"],
+    ["leading .", "tool.call:.hidden", "not starting with"],
+    ["leading :", "tool.call::x", "not starting with"],
+    ["non-ASCII", "tool.call:wérk", "letters, digits"],
+    ["over-long name", `tool.call:${"a".repeat(129)}`, "at most 128"],
+    ["over-long pattern", `tool.call:${"a".repeat(128)}*`, "at most 128"],
+    ["* inside", "tool.call:git*hub", "may only end"],
+    ["leading *", "tool.call:*_issue", "may only end"],
+    ["two *", "tool.call:github__**", "may only end"],
+    ["pattern prefix that cannot start a name", "tool.call:-*", "not starting with"],
+    ["control character", "tool.call:exec\u001b[2J", "control character"],
+    ["bidi override", "tool.call:exec\u202e", "bidirectional"],
+  ];
+  test.each(refused)("scopes: tool.call grant with %s is refused", (_label, text, reason) => {
+    const error = failure(() => parseScope(text));
+    expect(error?.code).toBe("bad-input");
+    expect(error?.message).toContain(reason);
+  });
+
+  test("scopes: a requested tool call names exactly one tool", () => {
+    for (const [text, reason] of [
+      ["tool.call", "needs a target"],
+      ["tool.call:*", "not a pattern"],
+      ["tool.call:github__*", "not a pattern"],
+      ["tool.call:", "empty"],
+      ["tool.call:a b", "letters, digits"],
+    ] as const) {
+      const error = failure(() => parseRequestedScope(text));
+      expect(error?.code).toBe("bad-input");
+      expect(error?.message).toContain(reason);
+    }
+    expect(failure(() => parseRequestedScope("tool.call"))).toMatchObject({ message: 'scope "tool.call" needs a target' });
+  });
+
+  const coverage: Array<[string, string, boolean]> = [
+    ["tool.call", "session_status", true],
+    ["tool.call", "github__create_issue", true],
+    ["tool.call:*", "cron", true],
+    ["tool.call:*", "a.b:c-d", true],
+    ["tool.call:session_status", "session_status", true],
+    ["tool.call:session_status", "session_status2", false],
+    ["tool.call:session_status", "session", false],
+    ["tool.call:session_status", "Session_Status", false],
+    ["tool.call:github__*", "github__create_issue", true],
+    ["tool.call:github__*", "github__", true],
+    ["tool.call:github__*", "github_x", false],
+    ["tool.call:github__*", "github_", false],
+    ["tool.call:github__*", "GitHub__create_issue", false],
+    ["tool.call:github__*", "xgithub__create_issue", false],
+    ["tool.call:memory_*", "memory_search", true],
+    ["tool.call:memory_*", "memory", false],
+  ];
+  test.each(coverage)("scopes: %s covering tool %s is %p", (grant, tool, expected) => {
+    expect(covers(grant, `tool.call:${tool}`)).toBe(expected);
+    expect(scopeCoversResolved(parseScope(grant), parseRequestedScope(`tool.call:${tool}`)).covered).toBe(expected);
+  });
+
+  test("scopes: tool.call grants cover no other kind, and no other kind covers a tool call", () => {
+    expect(covers("tool.call", "shell.exec:exec")).toBe(false);
+    expect(covers("tool.call:*", "net.outbound:example.com:443")).toBe(false);
+    expect(covers("shell.exec", "tool.call:exec")).toBe(false);
+    expect(covers("files.write:/data", "tool.call:write")).toBe(false);
+  });
+
+  test("scopes: a hand-built tool.call request with a pattern or no target is never covered", () => {
+    const wildcard: Scope = { kind: "tool.call", target: "github__*", text: "tool.call:github__*", risk: "high" };
+    const bare: Scope = { kind: "tool.call", target: undefined, text: "tool.call", risk: "high" };
+    expect(scopeCovers(parseScope("tool.call"), wildcard)).toBe(false);
+    expect(scopeCovers(parseScope("tool.call:*"), bare)).toBe(false);
+    expect(scopeCovers({ kind: "tool.call", target: "git*hub", text: "tool.call:git*hub", risk: "high" }, parseRequestedScope("tool.call:git_x_hub"))).toBe(false);
   });
 });
 
