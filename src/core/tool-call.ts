@@ -22,6 +22,11 @@ export const ToolCallRequest = z
       .describe("What the call does, in words: exec's command words, else the tool and its main parameter."),
     requested: z.array(z.string().max(4096)).max(256).describe("Scopes the call needs (request grammar), from the adapter's tool map."),
     grants: z.array(z.string().max(4096)).max(256).default([]).describe("The adapter's grants (adapters/openclaw.yaml): the only grants a tool call gets."),
+    paramsDigest: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional()
+      .describe("sha256 of the canonical JSON of the tool's full parameters: binds an approval to what a write writes, not only to where."),
     context: z
       .object({
         agentId: z.string().max(200).optional(),
@@ -108,6 +113,7 @@ export function prepareToolCall(input: ToolCallRequest, lockdown: boolean, histo
     argv: request.argv,
     granted: granted.map((scope) => scope.text),
     requested: requested.map((scope) => scope.text),
+    ...(request.paramsDigest ? { paramsDigest: request.paramsDigest } : {}),
     execution: `${request.adapter} host (outside the sandbox)`,
     ...(Object.keys(request.context).length > 0 ? { context: request.context } : {}),
   };

@@ -48,6 +48,8 @@ export const ROUTE_ACCESS = {
   "GET /api/v1/policy": "viewer",
   "POST /api/v1/policy/simulate": "viewer",
   "POST /api/v1/decide": "operator",
+  "POST /api/v1/openclaw/tool-calls": "operator",
+  "POST /api/v1/openclaw/tool-calls/{id}/result": "operator",
   "GET /api/v1/posture": "viewer",
   "GET /api/v1/xray": "viewer",
   "GET /api/v1/xray/{id}": "viewer",

@@ -110,9 +110,17 @@ describe("gate tool calls", () => {
     expect(error.code).toBe("bad-input");
   });
 
+  test("gate tool calls: the parameters' digest is part of what an approval binds", async () => {
+    const f = await fixture();
+    const one = await f.gate.decideToolCall(call({ tool: "write", argv: ["write", "/tmp/x"], requested: ["files.write:/tmp/x"], paramsDigest: "a".repeat(64) }));
+    const two = await f.gate.decideToolCall(call({ tool: "write", argv: ["write", "/tmp/x"], requested: ["files.write:/tmp/x"], paramsDigest: "b".repeat(64) }));
+    expect(one.requestHash).not.toBe(two.requestHash);
+    expect(f.entries()[0]?.request?.paramsDigest).toBe("a".repeat(64));
+  });
+
   test("gate tool calls: a malformed call is bad input and records nothing", async () => {
     const f = await fixture({ grants: ["shell.exec"] });
-    for (const bad of [call({ tool: "rm -rf" }), call({ argv: [] }), call({ requested: ["files.read:relative"] }), call({ extra: 1 }), call({ adapter: "other" })]) {
+    for (const bad of [call({ tool: "rm -rf" }), call({ argv: [] }), call({ requested: ["files.read:relative"] }), call({ extra: 1 }), call({ adapter: "other" }), call({ paramsDigest: "xyz" })]) {
       expect((await failure(f.gate.decideToolCall(bad as never))).code).toBe("bad-input");
     }
     expect(f.entries()).toEqual([]);

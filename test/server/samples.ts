@@ -49,6 +49,9 @@ export function samples(ids: SampleIds): Record<RouteKey, Sample> {
     "GET /api/v1/policy": { path: "/api/v1/policy" },
     "POST /api/v1/policy/simulate": { path: "/api/v1/policy/simulate", json: run },
     "POST /api/v1/decide": { path: "/api/v1/decide", json: run },
+    // exec without a command: the tool map refuses it (400) before anything is decided or recorded.
+    "POST /api/v1/openclaw/tool-calls": { path: "/api/v1/openclaw/tool-calls", json: { toolName: "exec", params: {} } },
+    "POST /api/v1/openclaw/tool-calls/{id}/result": { path: "/api/v1/openclaw/tool-calls/r-none/result", json: { requestHash: "0".repeat(64), status: "completed" } },
     "GET /api/v1/posture": { path: "/api/v1/posture" },
     "GET /api/v1/xray": { path: "/api/v1/xray" },
     "GET /api/v1/xray/{id}": { path: "/api/v1/xray/r-none" },

@@ -2,6 +2,7 @@ import { PolicyTemplate } from "../../core/index.ts";
 import { json } from "../http.ts";
 import { actorOf, route } from "../route.ts";
 import { Results, RunBody } from "../schemas.ts";
+import { holdForApproval, VERDICT_RESPONSES, verdictResponse } from "../verdict.ts";
 import { gateRequest } from "./runs.ts";
 
 /** Policy reads, simulation, and the decision-only endpoint for agents. */
@@ -26,13 +27,11 @@ export const policyRoutes = [
     summary:
       "A verdict without execution: validate -> lockdown -> policy -> audit -> approval (an ask waits for a person, up to approvals.timeout) -> audit. The body is always the verdict: 200 allow, 403 deny, 423 lockdown.",
     body: RunBody,
-    responses: { 200: "Allowed (by policy, or approved by a person).", 403: "Denied (policy, a person, or nobody answered in time); the body is the verdict.", 423: "Lockdown is active; the body is the verdict." },
+    responses: VERDICT_RESPONSES,
     result: Results.verdict,
     handle: async (call, ctx) => {
-      // An ask may wait for a person longer than the idle timeout; the approval timeout bounds it.
-      ctx.server().timeout(call.request, 0);
-      const verdict = await ctx.gate.decide(gateRequest(call.body, actorOf(call)), call.request.signal);
-      return json(verdict, verdict.verdict === "allow" ? 200 : verdict.lockdown ? 423 : 403);
+      const signal = holdForApproval(call, ctx);
+      return verdictResponse(await ctx.gate.decide(gateRequest(call.body, actorOf(call)), signal));
     },
   }),
 ];
