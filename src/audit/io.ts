@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, fsync, openSync, readSync, writeSync } from "node:fs";
 
 /** Bytes [start, end) of a file. */
 export function readRange(path: string, start: number, end: number): Uint8Array {
@@ -17,14 +17,19 @@ export function readRange(path: string, start: number, end: number): Uint8Array 
   }
 }
 
-/** Appends `text` (whole lines) and fsyncs before returning: the durability promise of append(). */
-export function appendDurably(path: string, text: string): void {
+/**
+ * Appends `text` (whole lines) and resolves once it is fsynced: the durability promise of
+ * append(). The write goes to the page cache synchronously; the fsync runs on a worker thread,
+ * so the event loop keeps taking requests while the disk flushes and the next group commit
+ * gathers them (a synchronous fsync stalled every request and left batches of a few entries).
+ */
+export async function appendDurably(path: string, text: string): Promise<void> {
   const fd = openSync(path, "a", 0o600);
   try {
     const bytes = Buffer.from(text);
     let done = 0;
     while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
-    fsyncSync(fd);
+    await new Promise<void>((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
   } finally {
     closeSync(fd);
   }

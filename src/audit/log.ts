@@ -41,6 +41,8 @@ export class AuditLog {
   private draining: Promise<void> | undefined;
   private closed = false;
   private reloadNeeded = false;
+  /** The end of the queue of work waiting for the file lock in this process (see withLock). */
+  private lockTurn: Promise<unknown> = Promise.resolve();
   private tail!: TailState;
   private frontier!: Frontier;
 
@@ -72,7 +74,7 @@ export class AuditLog {
     );
     await log.withLock(async () => {
       const recoveries = log.reload();
-      if (recoveries.length > 0) log.writeBatch(recoveries.map(recoveryRecord));
+      if (recoveries.length > 0) await log.writeBatch(recoveries.map(recoveryRecord));
     });
     return log;
   }
@@ -145,7 +147,7 @@ export class AuditLog {
       try {
         const entries = await this.withLock(async () => {
           const recoveries = this.sync();
-          const written = this.writeBatch([...recoveries.map(recoveryRecord), ...batch.map((item) => item.record)]);
+          const written = await this.writeBatch([...recoveries.map(recoveryRecord), ...batch.map((item) => item.record)]);
           return written.slice(recoveries.length);
         });
         batch.forEach((item, i) => item.resolve(entries[i] as AuditEntry));
@@ -158,7 +160,18 @@ export class AuditLog {
     this.draining = undefined;
   }
 
-  private async withLock<T>(work: () => Promise<T> | T): Promise<T> {
+  /**
+   * Runs `work` holding the file lock, after every earlier caller in this process: the lock
+   * excludes other processes only, and a batch keeps it across its (asynchronous) fsync, so a
+   * checkpoint or close asked for meanwhile waits its turn instead of failing as a second holder.
+   */
+  private withLock<T>(work: () => Promise<T> | T): Promise<T> {
+    const turn = this.lockTurn.then(() => this.locked(work));
+    this.lockTurn = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async locked<T>(work: () => Promise<T> | T): Promise<T> {
     await this.lock.acquire({ timeoutMs: this.lockTimeoutMs });
     try {
       return await work();
@@ -243,7 +256,7 @@ export class AuditLog {
   }
 
   /** Serialises, writes and fsyncs `records` as consecutive entries. Lock held, state synced. */
-  private writeBatch(records: AuditRecord[]): AuditEntry[] {
+  private async writeBatch(records: AuditRecord[]): Promise<AuditEntry[]> {
     const startCount = this.tail.count;
     const entries: AuditEntry[] = [];
     const created: Hash[] = [];
@@ -268,7 +281,7 @@ export class AuditLog {
       entries.push({ ...body, hash: prev });
     }
     for (const chunk of chunks) {
-      if (chunk.lines.length > 0) appendDurably(segmentPath(this.dir, chunk.segment), `${chunk.lines.join("\n")}\n`);
+      if (chunk.lines.length > 0) await appendDurably(segmentPath(this.dir, chunk.segment), `${chunk.lines.join("\n")}\n`);
     }
     if (segment !== this.tail.segment) fsyncDir(this.dir);
     this.tail = { ...this.tail, segment, offset, count: startCount + entries.length, lastHash: prev };

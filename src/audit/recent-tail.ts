@@ -1,4 +1,4 @@
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import type { AuditEntry } from "./constants.ts";
 import { readRange } from "./io.ts";
 import { listSegments, segmentPath, splitLines } from "./layout.ts";
@@ -28,18 +28,9 @@ export class RecentTail {
 
   /** Entries no older than the window (oldest first), including other processes' appends. */
   entries(now = Date.now()): readonly AuditEntry[] {
-    const newest = listSegments(this.dir).at(-1);
-    if (newest === undefined) return [];
-    const path = segmentPath(this.dir, newest);
-    let size: number;
-    try {
-      size = statSync(path).size;
-    } catch {
-      return this.kept;
-    }
-    if (newest !== this.segment || size < this.offset) this.restart(newest, size);
-    else if (size > this.offset) this.readNew(path, size);
+    this.catchUp();
     const since = now - this.windowMs;
+    if (this.kept.length > MAX_KEPT) this.kept = this.kept.slice(-MAX_KEPT);
     const firstFresh = this.kept.findIndex((entry) => Date.parse(entry.time) >= since);
     if (firstFresh !== 0) this.kept = firstFresh === -1 ? [] : this.kept.slice(firstFresh);
     return this.kept;
@@ -50,11 +41,35 @@ export class RecentTail {
    * so the policy input's history costs the same however busy the log is.
    */
   history(actor: { name: string; source: string }, now = Date.now()): { decisions: number; denies: number } {
-    this.entries(now);
+    this.catchUp();
     const counts = this.byActor.get(`${actor.name}\0${actor.source}`);
     if (!counts) return { decisions: 0, denies: 0 };
     const since = now - this.windowMs;
     return { decisions: counts.decisions.countSince(since), denies: counts.denies.countSince(since) };
+  }
+
+  /**
+   * Reads what was appended since the last call. The segment list is read only when a next
+   * segment exists (or on the first call): a stat or two per decision instead of a readdir.
+   */
+  private catchUp(): void {
+    let newest = this.segment;
+    if (newest < 0 || existsSync(segmentPath(this.dir, newest + 1))) {
+      const listed = listSegments(this.dir).at(-1);
+      if (listed === undefined) return;
+      newest = listed;
+    }
+    const path = segmentPath(this.dir, newest);
+    let size: number;
+    try {
+      size = statSync(path).size;
+    } catch {
+      // Our segment vanished (only tampering removes one): look again from the listing next time.
+      this.segment = -1;
+      return;
+    }
+    if (newest !== this.segment || size < this.offset) this.restart(newest, size);
+    else if (size > this.offset) this.readNew(path, size);
   }
 
   /** A new segment, or a truncated one (crash recovery): start again from its tail. */
@@ -94,7 +109,8 @@ export class RecentTail {
     }
     // A line still being written stays for the next call.
     this.offset += consumed;
-    if (this.kept.length > MAX_KEPT) this.kept = this.kept.slice(-MAX_KEPT);
+    // Trimmed in steps, not on every call: slicing 20,000 entries per decision cost more than the rest.
+    if (this.kept.length > 2 * MAX_KEPT) this.kept = this.kept.slice(-MAX_KEPT);
   }
 }
 

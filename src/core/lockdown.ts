@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { type BigIntStats, readFileSync, statSync } from "node:fs";
 import { z } from "zod";
 import { AegisError } from "../shared/index.ts";
 import { writeFileAtomic } from "../shared/index.ts";
@@ -15,13 +15,37 @@ export const LockdownState = z
 export type LockdownState = z.infer<typeof LockdownState>;
 
 /**
+ * A flag file changed less than this long before it was read is never cached: file timestamps
+ * come from a coarse clock (a kernel tick on ext4 and most Linux file systems, whole seconds on
+ * a few), so two changes inside one tick could otherwise leave the same inode, size and times
+ * behind. Once a file is this old, any later change gets a later timestamp. Racy-git's rule.
+ */
+const SETTLED_MS = 1000;
+
+/**
  * Reads and writes the lockdown flag. Fail closed: a flag file that exists but cannot be read
  * or parsed counts as locked, so corrupting it never unlocks anything.
+ *
+ * Every read stats the file (one syscall per decision) and reuses the parsed flag only while
+ * its inode, size, mtime and ctime are unchanged, so a lockdown written by any process (an
+ * atomic rename: a new inode and ctime) is seen by the very next read, as with a full re-read.
  */
 export class LockdownStore {
+  private cache: { key: string; state: LockdownState } | undefined;
+
   constructor(private readonly file: string) {}
 
   read(): LockdownState {
+    let stat: BigIntStats | undefined;
+    try {
+      stat = statSync(this.file, { bigint: true, throwIfNoEntry: false });
+    } catch (error) {
+      return { active: true, reason: `lockdown state unreadable (${(error as Error).message}); treated as locked` };
+    }
+    if (!stat) return { active: false };
+    const key = `${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+    if (this.cache?.key === key) return { ...this.cache.state };
+    const readAt = Date.now();
     let text: string;
     try {
       text = readFileSync(this.file, "utf8");
@@ -29,11 +53,15 @@ export class LockdownStore {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return { active: false };
       return { active: true, reason: `lockdown state unreadable (${(error as Error).message}); treated as locked` };
     }
+    let state: LockdownState;
     try {
-      return LockdownState.parse(JSON.parse(text));
+      state = LockdownState.parse(JSON.parse(text));
     } catch {
       return { active: true, reason: `lockdown state ${this.file} is malformed; treated as locked (run \`aegisclaw unlock\` to reset)` };
     }
+    // Only a well-formed flag that had settled before it was read is kept (see SETTLED_MS).
+    this.cache = readAt - Number(stat.ctimeMs) > SETTLED_MS ? { key, state } : undefined;
+    return { ...state };
   }
 
   isActive(): boolean {
@@ -42,6 +70,7 @@ export class LockdownStore {
 
   /** Persists the flag durably (fsync + atomic rename) before anything else reacts to it. */
   write(state: LockdownState): void {
+    this.cache = undefined;
     try {
       writeFileAtomic(this.file, `${JSON.stringify(state, null, 2)}\n`);
     } catch (error) {

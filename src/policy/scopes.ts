@@ -151,20 +151,21 @@ function netTargetOf(scope: Scope): NetTarget | undefined {
 }
 
 function parseAs(text: string, role: ScopeRole): Scope {
-  const shown = quoteForMessage(text);
-  if (text !== text.trim()) throw new AegisError("bad-input", `scope ${shown} has leading or trailing whitespace`, { hint: "remove the spaces" });
+  // Quoted only for an error: parsing runs several times per decision and nearly always succeeds.
+  const shown = () => quoteForMessage(text);
+  if (text !== text.trim()) throw new AegisError("bad-input", `scope ${shown()} has leading or trailing whitespace`, { hint: "remove the spaces" });
   const colon = text.indexOf(":");
   const kindText = colon === -1 ? text : text.slice(0, colon);
   const kind = KINDS.find((known) => known === kindText);
   if (kind === undefined) {
-    throw new AegisError("bad-input", `unknown scope kind in ${shown}`, { hint: `scopes start with one of: ${KINDS.join(", ")}` });
+    throw new AegisError("bad-input", `unknown scope kind in ${shown()}`, { hint: `scopes start with one of: ${KINDS.join(", ")}` });
   }
   const risk = SCOPE_RISK[kind];
   const needsTarget = (role === "request" ? REQUEST_NEEDS_TARGET : NEEDS_TARGET).has(kind);
   if (colon === -1) {
     if (needsTarget) {
       const hint = kind === "tool.call" ? "a request names the one tool it calls: write tool.call:<name>" : `write ${kind}:<target>`;
-      throw new AegisError("bad-input", `scope ${shown} needs a target`, { hint });
+      throw new AegisError("bad-input", `scope ${shown()} needs a target`, { hint });
     }
     return { kind, target: undefined, text: kind, risk };
   }
@@ -175,7 +176,7 @@ function parseAs(text: string, role: ScopeRole): Scope {
     return { kind, text: `${kind}:${fields.target}`, risk, ...fields };
   } catch (error) {
     if (!isAegisError(error)) throw error;
-    throw new AegisError("bad-input", `scope ${shown}: ${error.message}`, error.hint === undefined ? {} : { hint: error.hint });
+    throw new AegisError("bad-input", `scope ${shown()}: ${error.message}`, error.hint === undefined ? {} : { hint: error.hint });
   }
 }
 

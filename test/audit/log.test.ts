@@ -80,6 +80,17 @@ describe("audit log", () => {
     expect(await verifyLog(dir)).toMatchObject({ ok: true, entries: 200 });
   });
 
+  test("audit: a checkpoint asked for during a burst waits for the batch holding the lock", async () => {
+    const dir = await emptyLog();
+    const log = await AuditLog.open(dir);
+    const appends = Array.from({ length: 100 }, (_, i) => log.append(decisionRecord(i)));
+    const checkpoints = Array.from({ length: 3 }, () => log.checkpoint());
+    const more = Array.from({ length: 100 }, (_, i) => log.append(decisionRecord(100 + i)));
+    await Promise.all([...appends, ...checkpoints, ...more]);
+    await log.close();
+    expect(await verifyLog(dir)).toMatchObject({ ok: true, entries: 200 });
+  });
+
   test("audit: segments rotate by size and the chain continues across them", async () => {
     const dir = await buildLog(40, { segmentMaxBytes: 2048, checkpointEvery: 1000 });
     const files = segmentFiles(dir);

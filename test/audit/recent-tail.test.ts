@@ -41,3 +41,19 @@ test("recent tail: per-actor history counts decisions and denials inside the win
   expect(tail.history(actor, Date.now() + 120_000)).toEqual({ decisions: 0, denies: 0 });
   await log.close();
 });
+
+test("recent tail: follows the log into the next segment", async () => {
+  const dir = join(tempDir(), "audit");
+  await initAuditDir(dir);
+  const log = await AuditLog.open(dir, { segmentMaxBytes: 600 });
+  const tail = new RecentTail(dir, 60_000);
+  for (let i = 0; i < 6; i++) await log.append({ type: "decision", actor, decision: { kind: "allow", reasons: [] }, note: `n${i}` });
+  expect(tail.history(actor).decisions).toBeGreaterThan(0);
+  const before = tail.history(actor).decisions;
+  for (let i = 6; i < 12; i++) await log.append({ type: "decision", actor, decision: { kind: "deny", reasons: [] }, note: `n${i}` });
+  // Each entry is ~200 bytes, so the log rolled over at least once more; the newest entry is seen.
+  expect(tail.entries().at(-1)?.note).toBe("n11");
+  expect(tail.history(actor).denies).toBeGreaterThan(0);
+  expect(tail.history(actor).decisions).toBeGreaterThanOrEqual(before);
+  await log.close();
+});
