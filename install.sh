@@ -40,6 +40,12 @@ fi
 mkdir -p "$prefix/bin"
 install -m 0755 dist/aegisclaw "$prefix/bin/aegisclaw.new"
 mv -f "$prefix/bin/aegisclaw.new" "$prefix/bin/aegisclaw"
+# The OpenClaw plugin is loaded by OpenClaw from disk, so it cannot live inside the binary;
+# `aegisclaw openclaw setup` finds it here (<bin>/../share/aegisclaw/adapters/openclaw/plugin).
+plugin_dest="$prefix/share/aegisclaw/adapters/openclaw/plugin"
+rm -rf "$plugin_dest.new" && mkdir -p "$plugin_dest.new"
+cp -R adapters/openclaw/plugin/. "$plugin_dest.new/"
+rm -rf "$plugin_dest" && mv "$plugin_dest.new" "$plugin_dest"
 echo "install: $prefix/bin/aegisclaw ($("$prefix/bin/aegisclaw" --version))" >&2
 case ":$PATH:" in *":$prefix/bin:"*) ;; *) echo "install: add $prefix/bin to your PATH" >&2 ;; esac
 

@@ -166,6 +166,15 @@ export async function runCli(rawArgv: string[], version: string): Promise<number
     );
 
   cli
+    .command("openclaw [action] [...args]", "OpenClaw: openclaw setup [--config PATH] [--dry-run] [--endpoint URL] (plugin, MCP server, hardening into openclaw.json) | status (adapter health)")
+    .option("--config <path>", "With setup: openclaw.json (default $OPENCLAW_CONFIG_PATH, else ~/.openclaw/openclaw.json)")
+    .option("--dry-run", "With setup: print the diff, write nothing")
+    .option("--endpoint <url>", "With setup: AegisClaw's API URL the plugin calls (default http://127.0.0.1:7878)")
+    .action((action: string | undefined, args: string[], options: Options) =>
+      handle(async (c) => (await import("./commands/openclaw.ts")).runOpenClaw(action, args, options, c))(),
+    );
+
+  cli
     .command("mcp-server", "MCP server on stdio (docs/mcp.md): agents run commands in the sandbox through the Gate")
     .action(() => handle(async (c) => (await import("./commands/mcp-server.ts")).runMcpServer(c))());
 

@@ -23,7 +23,18 @@ export type AegisEvent =
   | { type: "lockdown.changed"; data: { active: boolean; reason?: string; killed?: number } }
   | { type: "approval.requested"; data: ApprovalRequest }
   | { type: "approval.resolved"; data: ApprovalResolution }
-  | { type: "audit.appended"; data: { seq: number; type: string; runId?: string } };
+  | { type: "audit.appended"; data: { seq: number; type: string; runId?: string } }
+  | { type: "adapter.health"; data: AdapterHealthData };
+
+/** An agent adapter's health (src/adapters/openclaw/health.ts fills the details). */
+export type AdapterHealthData = {
+  name: string;
+  state: "disabled" | "connecting" | "connected" | "degraded" | "down";
+  /** One line for people. */
+  status: string;
+  checkedAt: string;
+  [detail: string]: unknown;
+};
 
 export type AegisEventType = AegisEvent["type"];
 /** The envelope every subscriber receives. */

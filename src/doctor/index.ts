@@ -1,6 +1,7 @@
 import { Config, homeLayout } from "../core/index.ts";
 import { createDockerRuntime } from "../sandbox/index.ts";
 import { checkEgress } from "./egress.ts";
+import { checkOpenClaw } from "./openclaw.ts";
 import { checkRuntimes } from "./runtimes.ts";
 import { checkAudit, checkBaseImage, checkBubblewrap, checkConfig, checkDisk, checkDocker, checkGvisor, checkHome, checkLockdown, checkPolicy, type Check } from "./checks.ts";
 
@@ -16,7 +17,7 @@ export async function runDoctorChecks(home: string): Promise<Check[]> {
   const effective = config ?? Config.parse({ version: 1 });
   const runtime = createDockerRuntime({ socketPath: effective.sandbox.dockerSocket });
   const docker = await checkDocker(runtime);
-  const [image, gvisor, runtimes, egress, audit, policy] = await Promise.all([
+  const [image, gvisor, runtimes, egress, audit, policy, openclaw] = await Promise.all([
     docker.status === "pass"
       ? checkBaseImage(runtime, effective.sandbox.image)
       : Promise.resolve<Check>({ id: "base-image", status: "fail", message: "not checked: Docker is unreachable", fix: "start Docker first" }),
@@ -25,6 +26,7 @@ export async function runDoctorChecks(home: string): Promise<Check[]> {
     checkEgress(effective.sandbox.dockerSocket, docker.status === "pass"),
     checkAudit(layout),
     checkPolicy(config),
+    checkOpenClaw(home),
   ]);
-  return [docker, image, gvisor, runtimes, egress, checkBubblewrap(), checkHome(layout), configCheck, policy, audit, checkDisk(layout), checkLockdown(layout)];
+  return [docker, image, gvisor, runtimes, egress, checkBubblewrap(), checkHome(layout), configCheck, policy, audit, checkDisk(layout), checkLockdown(layout), openclaw];
 }

@@ -1,5 +1,6 @@
 import type { Server } from "bun";
 import type { App } from "../app.ts";
+import type { OpenClawAdapter } from "../adapters/openclaw/index.ts";
 import type { Gate } from "../core/index.ts";
 import type { ApprovalsView } from "./approvals-view.ts";
 import type { AuthDeps } from "./auth.ts";
@@ -22,6 +23,8 @@ export interface ServerContext {
   approvals: ApprovalsView;
   metrics: ServerMetrics;
   hub: WsHub;
+  /** The OpenClaw adapter: gateway connection, health, approval bridge. */
+  openclaw: OpenClawAdapter;
   /** The Bun server (WebSocket upgrades, per-request timeouts). */
   server(): Server<WsData>;
   tls: boolean;

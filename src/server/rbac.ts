@@ -76,4 +76,5 @@ export const EVENT_ACCESS: Readonly<Record<AegisEventType, Role>> = {
   "approval.requested": "viewer",
   "approval.resolved": "viewer",
   "audit.appended": "viewer",
+  "adapter.health": "viewer",
 };

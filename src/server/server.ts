@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import pkg from "../../package.json" with { type: "json" };
 import type { App } from "../app.ts";
-import type { EventEnvelope } from "../core/index.ts";
+import { startOpenClawAdapter, type OpenClawAdapterDeps } from "../adapters/openclaw/index.ts";
+import { DEFAULT_APPROVAL_TIMEOUT_MS, parseDuration, type EventEnvelope } from "../core/index.ts";
 import { AegisError } from "../shared/index.ts";
 import { ApprovalsView } from "./approvals-view.ts";
 import type { AuthDeps } from "./auth.ts";
@@ -42,6 +43,8 @@ export interface ServerOptions {
   runs?: { maxRuns: number; maxOutputBytes: number };
   /** Where diagnostics go (default stderr). */
   log?: (line: string) => void;
+  /** OpenClaw adapter overrides (tests): config instead of adapters/openclaw.yaml, probe interval. */
+  openclaw?: Partial<Pick<OpenClawAdapterDeps, "config" | "token" | "probeIntervalMs">>;
 }
 
 /** A started server. */
@@ -91,6 +94,17 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
   const unsubscribe = app.bus.subscribe(observe);
   approvals = await ApprovalsView.start(app.approvals, app.layout.run, observe);
   const runs = new RunRegistry(gate, app.bus, options.runs ?? { maxRuns: 500, maxOutputBytes: 1024 * 1024 });
+  // The OpenClaw gateway connection, its health and the approval bridge into app.approvals.
+  const openclaw = startOpenClawAdapter({
+    ...options.openclaw,
+    home: app.layout.root,
+    bus: app.bus,
+    approvals: app.approvals,
+    lockdown: app.lockdown,
+    openAudit: app.openAudit,
+    approvalTimeoutMs: parseDuration(app.config.approvals.timeout) ?? DEFAULT_APPROVAL_TIMEOUT_MS,
+    log,
+  });
   const router = new Router(ROUTES);
   const allowedOrigins = new Set<string>(extraOrigins);
 
@@ -105,6 +119,7 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
     approvals,
     metrics,
     hub,
+    openclaw,
     server: () => {
       if (!server) throw new AegisError("internal", "server not started");
       return server;
@@ -143,6 +158,7 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
       websocket: hub.websocket,
     });
   } catch (error) {
+    await openclaw.stop();
     unsubscribe();
     hub.close();
     approvals.close();
@@ -164,6 +180,7 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
         const closed = server?.stop(false);
         const settled = await within(runs.stopAll(), STOP_RUNS_TIMEOUT_MS);
         if (!settled) log("aegisclaw serve: some runs did not record their results in time; `aegisclaw logs` shows what was recorded");
+        await openclaw.stop();
         unsubscribe();
         hub.close();
         approvals.close();

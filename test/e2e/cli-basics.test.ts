@@ -77,7 +77,7 @@ describe("cli basics (compiled binary)", () => {
     await aegis(home, ["init", "--yes"]);
     const healthy = await aegis(home, ["doctor", "--json"]);
     const report = JSON.parse(healthy.stdout) as { ok: boolean; checks: Array<{ id: string; status: string }> };
-    expect(report.checks.map((check) => check.id)).toEqual(["docker", "base-image", "gvisor", "runtimes", "egress", "bubblewrap", "home", "config", "policy", "audit", "disk", "lockdown"]);
+    expect(report.checks.map((check) => check.id)).toEqual(["docker", "base-image", "gvisor", "runtimes", "egress", "bubblewrap", "home", "config", "policy", "audit", "disk", "lockdown", "openclaw"]);
     expect(healthy.exitCode).toBe(report.ok ? 0 : 1);
     expect(report.checks.find((check) => check.id === "docker")?.status).toBe("pass");
     expect(report.checks.find((check) => check.id === "audit")?.status).toBe("pass");

@@ -1,6 +1,7 @@
 import { type FSWatcher, watch } from "node:fs";
 import { ApprovalSession, HomeMonitor, type ApprovalChoice } from "../../src/approvals/index.ts";
 import type { App } from "../../src/app.ts";
+import { adapterLine, loadOpenClawAdapterConfig } from "../../src/adapters/openclaw/index.ts";
 import { explain, recentEntries, verifyLog } from "../../src/audit/index.ts";
 import { engageLockdown, parseSize, releaseLockdown, type EventEnvelope } from "../../src/core/index.ts";
 import { computePosture } from "../../src/posture/index.ts";
@@ -24,7 +25,13 @@ export async function createLiveBackend(app: App, who: string, listening?: strin
     for (const listener of listeners) listener(event);
   };
   const session = new ApprovalSession();
+  // The OpenClaw adapter's latest health, from whichever process holds the gateway connection.
+  let adapterHealth: { status: string; checkedAt: string } | undefined;
+  const noteAdapter = (event: EventEnvelope) => {
+    if (event.type === "adapter.health") adapterHealth = (event as EventEnvelope<"adapter.health">).data;
+  };
   const monitor: HomeMonitor = new HomeMonitor(app.layout.run, `console:${who}`, (event) => {
+    noteAdapter(event);
     emit(event);
     if (event.type === "approval.requested") autoApprove(event as EventEnvelope<"approval.requested">);
   });
@@ -41,6 +48,7 @@ export async function createLiveBackend(app: App, who: string, listening?: strin
     resolve(event.data.id, event.data.requestHash, "approve-session").catch(() => {});
   };
   const unsubscribeBus = app.bus.subscribe((event) => {
+    noteAdapter(event);
     emit(event);
     if (event.type === "approval.requested") queueMicrotask(() => autoApprove(event as EventEnvelope<"approval.requested">));
   });
@@ -69,7 +77,7 @@ export async function createLiveBackend(app: App, who: string, listening?: strin
         network: profile.network,
         lockdown: { active: lock.active, ...(lock.reason ? { reason: lock.reason } : {}) },
         policyTemplate: app.config.policy.template,
-        adapter: `OpenClaw: not configured${listening ? ` · ${listening}` : ""}`,
+        adapter: `${adapterLine(openClawEnabled(app.layout.root), adapterHealth)}${listening ? ` · ${listening}` : ""}`,
       };
     },
     subscribe(listener) {
@@ -124,6 +132,14 @@ export async function createLiveBackend(app: App, who: string, listening?: strin
       await app.close();
     },
   };
+}
+
+function openClawEnabled(home: string): boolean | Error {
+  try {
+    return loadOpenClawAdapterConfig(home).enabled;
+  } catch (error) {
+    return error as Error;
+  }
 }
 
 function synthetic<T extends "lockdown.changed" | "audit.appended">(type: T, data: EventEnvelope<T>["data"]): EventEnvelope {

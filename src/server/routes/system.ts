@@ -34,7 +34,7 @@ export const systemRoutes = [
         envelope: envelope(ctx.app),
         lockdown: { active: lock.active, ...(lock.reason ? { reason: lock.reason } : {}), ...(lock.since ? { since: lock.since } : {}) },
         policy: { template: ctx.app.config.policy.template, grants: ctx.app.config.policy.grants },
-        adapters: [{ name: "openclaw", status: "not configured" }],
+        adapters: [ctx.openclaw.health()],
         approvals: { pending: ctx.approvals.count() },
         runs: { active: ctx.runs.active() },
         clients: { websocket: ctx.hub.size },
