@@ -1,8 +1,8 @@
 /** Escape attempts through file scopes, each against the compiled binary and the real engine. */
 import { beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { aegis, tempHome, useCompiledBinary } from "../../helpers/cli.ts";
+import { aegis, type CliResult, tempHome, useCompiledBinary } from "../../helpers/cli.ts";
 import { requireDocker } from "../../helpers/docker.ts";
 import { tempDir } from "../../helpers/temp-home.ts";
 
@@ -78,5 +78,46 @@ describe("file scope escapes (compiled binary, real Docker)", () => {
     expect(readFileSync(join(dir, "note.txt"), "utf8")).toBe("note\n");
     expect(existsSync(join(dir, "new"))).toBe(false);
     expect(existsSync(join(dirname(dir), "beside"))).toBe(false);
+  });
+});
+
+describe("file scope escapes: a symlink planted by one run redirects a later grant", () => {
+  let workspace: string;
+  let planted: CliResult;
+  let later: CliResult;
+  beforeAll(async () => {
+    await requireDocker();
+    workspace = join(realpathSync(tempDir()), "workspace");
+    mkdirSync(workspace);
+    chmodSync(workspace, 0o777);
+    // Run 1, an agent's sandbox with write access to the workspace (however it got it; permissive
+    // here, so no person is needed): plants a link to the host's /etc.
+    const writer = tempHome();
+    expect((await aegis(writer, ["init", "--yes", "--template", "permissive"])).exitCode).toBe(0);
+    planted = await aegis(writer, ["run", "--scope", `files.write:${workspace}`, "--", "ln", "-s", "/etc", `${workspace}/etc-link`]);
+    // Run 2, under the standard template whose config grants the workspace: a read inside it is
+    // covered by that grant, so it is allowed without asking anyone.
+    const home = tempHome();
+    expect((await aegis(home, ["init", "--yes", "--template", "standard"])).exitCode).toBe(0);
+    const config = join(home, "config.yaml");
+    writeFileSync(config, readFileSync(config, "utf8").replace(/^(\s*grants:).*$/m, `$1 [shell.exec, "files.write:${workspace}"]`).replace("timeout: 120s", "timeout: 5s"));
+    later = await aegis(home, ["run", "--scope", `files.read:${workspace}/etc-link`, "--", "cat", `${workspace}/etc-link/hostname`]);
+  }, 60_000);
+
+  test("escape: the first run could plant the link (the precondition of the next test)", () => {
+    expect(planted.exitCode).toBe(0);
+    expect(readlinkSync(join(workspace, "etc-link"))).toBe("/etc");
+    // Run 2 was decided and then either ran (0: the escape) or was refused (65/77): never an
+    // unrelated failure that would let the test.failing below pass for the wrong reason.
+    expect([0, 65, 77]).toContain(later.exitCode);
+  });
+
+  // KNOWN FINDING (reported): the mount source is the symlink's target on the host, and the grant
+  // is checked against the path as written, so run 2 gets the host's /etc read-only although the
+  // config grants only the workspace. test.failing passes while the escape works; once the Gate
+  // refuses (or confines) the resolved path this test fails, and it becomes a plain test.
+  test.failing("escape: a later grant of that link inside the workspace does not expose the host's /etc [KNOWN FINDING]", () => {
+    expect(later.stdout).not.toContain(readFileSync("/etc/hostname", "utf8").trim());
+    expect([65, 77]).toContain(later.exitCode);
   });
 });
