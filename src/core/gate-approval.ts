@@ -35,7 +35,8 @@ export function approvalRequestFor(prepared: Approvable, decision: Decision, tim
     argv: request.argv,
     image: spec.image,
     runtime: policyInput.runtime,
-    scopes: policyInput.requested.map((scope) => ({ scope: scope.scope, risk: scope.risk })),
+    // A symlinked file scope is shown with where it really leads: that is what the person approves.
+    scopes: policyInput.requested.map((scope) => ({ scope: scope.resolvesTo ? `${scope.scope} (resolves to ${scope.resolvesTo})` : scope.scope, risk: scope.risk })),
     reasons: decision.reasons,
     risk: decision.risk,
     ...(policyInput.skill ? { skill: { name: policyInput.skill.name, signature: policyInput.skill.signature ?? (policyInput.skill.signed ? "valid" : "unsigned") } } : {}),

@@ -1,5 +1,5 @@
 import type { AuditEntry } from "../audit/index.ts";
-import { parseEnforceableScopes, parseRequestedScope, parseScope, scopeCovers, scopeCoversResolved, type PolicyHistory, type PolicyInput, type RequestedScope, type Scope } from "../policy/index.ts";
+import { highestRisk, parseEnforceableScopes, parseRequestedScope, parseScope, scopeCovers, scopeCoversResolved, type PolicyHistory, type PolicyInput, type RequestedScope, type Scope } from "../policy/index.ts";
 import { compileMounts, type SandboxLimits, type SandboxMount, type SandboxSpec } from "../sandbox/index.ts";
 import { AegisError } from "../shared/index.ts";
 import { requestHash, RunRequest, type NormalizedRunRequest } from "./action.ts";
@@ -81,7 +81,7 @@ export function prepareRun(input: RunRequest, config: Config, runtime: string, l
     argv: request.argv,
     image,
     runtime,
-    requested: requested.map((scope) => (scope.kind === "net.outbound" ? netCoverage(scope, granted) : coverage(scope, granted))),
+    requested: requested.map((scope) => redirected(scope.kind === "net.outbound" ? netCoverage(scope, granted) : coverage(scope, granted), scope, mounts)),
     granted: granted.map((scope) => ({ scope: scope.text, kind: scope.kind, risk: scope.risk })),
     skill: skillPolicyInput(request),
     lockdown,
@@ -128,6 +128,19 @@ export function coverage(scope: Scope, granted: readonly Scope[]): RequestedScop
     if (scopeCovers(grant, scope)) reason ??= result.reason;
   }
   return { ...base, granted: false, ...(reason ? { reason } : {}) };
+}
+
+/**
+ * A file scope whose path reaches another place through a symlink (a link someone planted in a
+ * granted directory, say) names the place it really mounts, and is at least high risk: the
+ * standard template then asks a person, who sees where it leads, instead of allowing a grant
+ * that reads as one directory and opens another.
+ */
+function redirected(covered: RequestedScope, scope: Scope, mounts: readonly SandboxMount[]): RequestedScope {
+  if (!isFileKind(scope.kind)) return covered;
+  const mount = mounts.find((candidate) => candidate.target === scope.path);
+  if (!mount || mount.source === mount.target) return covered;
+  return { ...covered, risk: highestRisk([covered.risk, "high"]), resolvesTo: mount.source };
 }
 
 /**

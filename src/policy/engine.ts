@@ -25,6 +25,11 @@ export interface RequestedScope {
   grantedBy?: string;
   /** Why a grant that matches as written does not cover it after resolving symlinks (file scopes). */
   reason?: string;
+  /**
+   * File scopes whose path leads elsewhere through a symlink: the host path the sandbox really
+   * mounts. Such a scope is at least high risk (the grant says one place and opens another).
+   */
+  resolvesTo?: string;
 }
 
 /** A scope granted to the action (config, CLI --scope, manifest). */

@@ -123,6 +123,17 @@ describe("gate", () => {
     expect(hashes[2]).not.toBe(hashes[0]);
   });
 
+  test("gate: a file scope that leads elsewhere through a symlink shows policy where, and is at least high risk", async () => {
+    const dir = realpathSync(tempDir());
+    mkdirSync(join(dir, "real"));
+    symlinkSync(join(dir, "real"), join(dir, "link"));
+    const simulation = await (await fixture()).gate.simulate({ actor, argv: ["ls"], grants: [`files.read:${join(dir, "link")}`, `files.read:${join(dir, "real")}`] });
+    const [viaLink, direct] = simulation.policyInput.requested.filter((scope) => scope.kind === "files.read");
+    expect(viaLink).toMatchObject({ scope: `files.read:${join(dir, "link")}`, risk: "high", resolvesTo: join(dir, "real") });
+    expect(direct).toMatchObject({ scope: `files.read:${join(dir, "real")}`, risk: "medium" });
+    expect(direct?.resolvesTo).toBeUndefined();
+  });
+
   test("gate: a granted symlink swapped after the decision refuses the run at mount time, and the refusal is the audited result", async () => {
     const dir = realpathSync(tempDir());
     mkdirSync(join(dir, "a"));

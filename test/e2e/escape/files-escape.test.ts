@@ -112,12 +112,12 @@ describe("file scope escapes: a symlink planted by one run redirects a later gra
     expect([0, 65, 77]).toContain(later.exitCode);
   });
 
-  // KNOWN FINDING (reported): the mount source is the symlink's target on the host, and the grant
-  // is checked against the path as written, so run 2 gets the host's /etc read-only although the
-  // config grants only the workspace. test.failing passes while the escape works; once the Gate
-  // refuses (or confines) the resolved path this test fails, and it becomes a plain test.
-  test.failing("escape: a later grant of that link inside the workspace does not expose the host's /etc [KNOWN FINDING]", () => {
+  // Found by this suite: the grant read as a directory inside the workspace while the mount was
+  // the host's /etc. A file scope that resolves elsewhere is now at least high risk and names its
+  // real target, so the standard template asks a person (nobody answers here: 77).
+  test("escape: a later grant of that link inside the workspace does not expose the host's /etc without a person", () => {
     expect(later.stdout).not.toContain(readFileSync("/etc/hostname", "utf8").trim());
-    expect([65, 77]).toContain(later.exitCode);
+    expect(later.exitCode).toBe(77);
+    expect(later.stderr).toContain("approval.expired");
   });
 });
