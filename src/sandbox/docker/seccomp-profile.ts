@@ -13,7 +13,9 @@
  * - only x86_64 and aarch64 are listed, so 32-bit compat syscalls (int 0x80) are killed;
  * - io_uring is denied (it bypasses seccomp for the operations it submits);
  * - `socket` is limited to AF_UNIX, AF_INET, AF_INET6 and AF_NETLINK (no AF_VSOCK, AF_PACKET...);
- * - name_to_handle_at, fanotify, kcmp, pidfd_getfd and the new mount API are denied.
+ * - name_to_handle_at, fanotify, kcmp, pidfd_getfd and the new mount API are denied;
+ * - mknod/mknodat may create FIFOs, sockets and regular files only, never device nodes: runc
+ *   refuses those for want of CAP_MKNOD, but gVisor did not (escape suite, mknod-device).
  */
 
 /** ENOSYS: what the explicit deny list returns, so tests can tell our profile apart. */
@@ -29,7 +31,7 @@ const ALLOWED = [
   "fchownat", "lchown", "close", "close_range", "creat", "dup", "dup2", "dup3", "fcntl", "fdatasync", "fsync",
   "syncfs", "sync", "sync_file_range", "flock", "fadvise64", "fallocate", "ftruncate", "truncate", "getcwd",
   "getdents", "getdents64", "link", "linkat", "symlink", "symlinkat", "unlink", "unlinkat", "mkdir", "mkdirat",
-  "mknod", "mknodat", "rmdir", "rename", "renameat", "renameat2", "open", "openat", "openat2", "lseek",
+  "rmdir", "rename", "renameat", "renameat2", "open", "openat", "openat2", "lseek",
   "read", "readv", "pread64", "preadv", "preadv2", "write", "writev", "pwrite64", "pwritev", "pwritev2",
   "readlink", "readlinkat", "stat", "fstat", "lstat", "newfstatat", "statx", "statfs", "fstatfs", "umask",
   "utime", "utimes", "utimensat", "futimesat", "copy_file_range", "sendfile", "splice", "tee", "vmsplice",
@@ -87,6 +89,10 @@ const DENIED = [
   "lookup_dcookie", "nfsservctl",
 ];
 
+/** mknod's file-type bits (S_IFMT) and the types it may create: regular file (0 or S_IFREG), FIFO, socket. */
+const S_IFMT = 0o170000;
+const MKNOD_TYPES = [0, 0o100000, 0o010000, 0o140000];
+
 /** Address families `socket` may create: AF_UNIX, AF_INET, AF_INET6, AF_NETLINK. */
 const SOCKET_FAMILIES = [1, 2, 10, 16];
 
@@ -106,6 +112,11 @@ export const SECCOMP_PROFILE = {
       action: "SCMP_ACT_ALLOW",
       args: [{ index: 0, value: family, valueTwo: 0, op: "SCMP_CMP_EQ" }],
     })),
+    // The mode is mknod's second argument and mknodat's third; a device type falls to the default (EPERM).
+    ...MKNOD_TYPES.flatMap((type) => [
+      { names: ["mknod"], action: "SCMP_ACT_ALLOW", args: [{ index: 1, value: S_IFMT, valueTwo: type, op: "SCMP_CMP_MASKED_EQ" }] },
+      { names: ["mknodat"], action: "SCMP_ACT_ALLOW", args: [{ index: 2, value: S_IFMT, valueTwo: type, op: "SCMP_CMP_MASKED_EQ" }] },
+    ]),
     ...PERSONALITIES.map((persona) => ({
       names: ["personality"],
       action: "SCMP_ACT_ALLOW",
