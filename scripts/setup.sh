@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine for AegisClaw development and tests, idempotently:
-# system packages (Docker engine, static busybox, tmux, Chromium, promtool), the pinned Bun and npm dependencies,
+# system packages (Docker engine, static busybox, tmux, Chromium, promtool, age), the pinned Bun and npm dependencies,
 # a running Docker engine, the local base image and the compiled binary.
 # Usage: scripts/setup.sh [--runtime-only]
 #   --runtime-only  skip what only the tests need (the Vault server built from source, ~15 min
@@ -27,6 +27,7 @@ command -v git >/dev/null 2>&1 || need_apt+=(git)
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)        # console and wizard tests drive a real terminal
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)  # the web dashboard's tests drive a real browser (playwright-core)
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus) # promtool checks the /metrics exposition
+command -v age >/dev/null 2>&1 || need_apt+=(age)              # the age CLI proves our store files interoperate
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "setup: missing system packages: ${need_apt[*]}; install them as root (apt-get install -y ${need_apt[*]})" >&2
