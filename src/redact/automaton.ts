@@ -52,6 +52,14 @@ export class Automaton {
   readonly fast: Int32Array;
   /** State -> its fast row offset, or -1. */
   readonly rowOf: Int32Array;
+  /**
+   * Root skip filter, indexed by `byte0 << 8 | byte1`: 0 when, from the root, `byte0` completes
+   * no pattern and the state after `byte0 byte1` equals the state after `byte1` alone. Then no
+   * match can start at `byte0` and the scan may step over it without changing any later state
+   * or hit. Most byte pairs of ordinary text qualify, and these loads do not depend on each
+   * other the way automaton steps do.
+   */
+  readonly rootSkip: Uint8Array;
 
   /**
    * @param exact patterns where only the longest one ending at each byte matters (secret values)
@@ -186,6 +194,15 @@ export class Automaton {
         this.fast[s * 256 + byte] = row >= 0 && this.hit[target] === 0 ? row : -(target + 1);
       }
     }
+    this.rootSkip = new Uint8Array(256 * 256);
+    for (let first = 0; first < 256; first++) {
+      const after = this.step(0, this.classOf[first]!);
+      for (let second = 0; second < 256; second++) {
+        const c = this.classOf[second]!;
+        const keep = this.hit[after] !== 0 || this.step(after, c) !== this.step(0, c);
+        this.rootSkip[(first << 8) | second] = keep ? 1 : 0;
+      }
+    }
   }
 
   /** Number of states (for diagnostics and memory estimates). */
@@ -210,14 +227,17 @@ export class Automaton {
    * after every byte that completes a pattern. Returns the final state.
    */
   scan(bytes: Uint8Array, from: number, to: number, state: number, onHit: (state: number, index: number) => void): number {
-    const { fast, rowOf, hit, classOf } = this;
+    const { fast, rowOf, hit, classOf, rootSkip } = this;
     let s = state;
     let i = from;
     for (;;) {
       const row = rowOf[s]!;
       if (row >= 0) {
         let v = row;
-        while (i < to) {
+        for (;;) {
+          // At the root (row 0, never a hit): step over bytes no match can start at.
+          if (v === 0) while (i + 1 < to && rootSkip[(bytes[i]! << 8) | bytes[i + 1]!] === 0) i++;
+          if (i >= to) break;
           v = fast[v + bytes[i++]!]!;
           if (v < 0) break;
         }
