@@ -4,7 +4,7 @@ import { EventBus, Gate, HISTORY_WINDOW_SECONDS, homeLayout, loadConfig, Lockdow
 import { egressAuditor } from "./core/egress-audit.ts";
 import { createBuiltinEngine, createCombinedEngine, loadUserPolicies, type PolicyEngine, type PolicyHistory } from "./policy/index.ts";
 import { createOpaEngine } from "./policy/opa/index.ts";
-import { createSandboxRuntime, type SandboxRuntime, type SandboxRuntimeName } from "./sandbox/index.ts";
+import { createSandboxRuntime, isSandboxRuntimeName, type SandboxRuntime, type SandboxRuntimeName } from "./sandbox/index.ts";
 import { secretsSettingsFrom } from "./core/secrets-settings.ts";
 import { SecretResolver } from "./secrets/index.ts";
 import { AegisError } from "./shared/index.ts";
@@ -19,8 +19,11 @@ export interface App {
   approvals: ApprovalQueue;
   /** The configured runtime (`sandbox.runtime`); lockdown's killAll through it reaches every runtime's sandboxes. */
   runtime: SandboxRuntime;
-  /** Every runtime a run may ask for by name, each self-tested before its first run. */
-  runtimes: Readonly<Record<SandboxRuntimeName, SandboxRuntime>>;
+  /**
+   * The runtime a run asks for by name (built-in, or an OCI runtime registered with Docker),
+   * each built once and self-tested before its first run; undefined for a malformed name.
+   */
+  runtimes(name: SandboxRuntimeName): SandboxRuntime | undefined;
   /** Opens the audit log once (lazily: it takes the signing key and a file lock per append). */
   openAudit(): Promise<AuditLog>;
   /** The Gate, with the audit log opened. */
@@ -67,8 +70,16 @@ export function assemble(layout: HomeLayout, config: Config, options: Omit<AppOp
   // The egress proxy of a net.outbound run records each connection in this home's audit log.
   const egressAudit = egressAuditor(() => openAudit());
   const runtimeOptions = { socketPath: config.sandbox.dockerSocket, stateDir: layout.state, selfTestImage: config.sandbox.image, egressAudit };
-  const runtimes = { docker: createSandboxRuntime("docker", runtimeOptions), gvisor: createSandboxRuntime("gvisor", runtimeOptions) };
-  const runtime = runtimes[config.sandbox.runtime];
+  const built = new Map<string, SandboxRuntime>();
+  const runtimes = (name: SandboxRuntimeName): SandboxRuntime | undefined => {
+    if (!isSandboxRuntimeName(name)) return undefined;
+    let found = built.get(name);
+    if (!found) built.set(name, (found = createSandboxRuntime(name, runtimeOptions)));
+    return found;
+  };
+  // config.yaml's runtime is validated on load; building it cannot fall back to another one.
+  const runtime = createSandboxRuntime(config.sandbox.runtime, runtimeOptions);
+  built.set(runtime.name, runtime);
   const policy = createCombinedEngine(policyEngines(config, layout));
   // Read incrementally: re-parsing the log's tail for every decision cost ~2.5 ms each.
   const recent = new RecentTail(layout.audit, HISTORY_WINDOW_SECONDS * 1000);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AUDIT_SOURCES } from "../audit/index.ts";
-import { SANDBOX_RUNTIMES } from "../sandbox/index.ts";
+import { RuntimeNameSchema } from "../sandbox/index.ts";
 import { canonicalHash } from "../shared/index.ts";
 
 const AuditSource = z.enum(AUDIT_SOURCES);
@@ -41,7 +41,7 @@ export const RunRequest = z
     grants: z.array(z.string().max(4096)).max(256).default([]).describe("Scopes granted for this run (CLI --scope)."),
     image: z.string().min(1).max(512).optional(),
     timeoutMs: z.number().int().positive().max(24 * 3_600_000).optional(),
-    runtime: z.enum(SANDBOX_RUNTIMES).optional().describe("Sandbox runtime for this run (CLI --runtime); default sandbox.runtime from config."),
+    runtime: RuntimeNameSchema.optional().describe("Sandbox runtime for this run (CLI --runtime); default sandbox.runtime from config."),
     skill: SkillReference.optional().describe("Set when the run executes an installed skill (skills run)."),
     env: z.record(EnvName, z.string().max(4096)).optional().describe("Fixed environment for the command (a skill command's env); never secrets."),
     limits: z

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SANDBOX_RUNTIMES } from "../sandbox/index.ts";
+import { RuntimeNameSchema } from "../sandbox/index.ts";
 import { SECRET_BACKEND_KINDS, SECRET_NAME_PATTERN, VAULT_PATH_PATTERN, checkVaultAddress } from "../secrets/index.ts";
 import { parseDuration, parseSize } from "./units.ts";
 
@@ -108,11 +108,9 @@ export const Config = z
       .default({ template: "standard", grants: [] }),
     sandbox: z
       .object({
-        runtime: z
-          .enum(SANDBOX_RUNTIMES)
-          .default("docker")
+        runtime: RuntimeNameSchema.default("docker")
           .describe(
-            "Sandbox runtime: docker (runc) or gvisor (runsc, a user-space kernel; register it with scripts/setup-gvisor.sh). --runtime overrides it per run. An unavailable runtime refuses runs; there is no fallback.",
+            "Sandbox runtime: docker (runc), gvisor (runsc, a user-space kernel; register it with scripts/setup-gvisor.sh), or the name of another OCI runtime registered with Docker (kata, ...), self-tested before its first run. --runtime overrides it per run. An unavailable runtime refuses runs; there is no fallback.",
           ),
         image: z.string().min(1).default("aegisclaw/base:busybox").describe("Default sandbox image."),
         timeout: Duration.default("5m").describe("Wall-clock limit of one run; exceeded runs are killed (exit 124)."),

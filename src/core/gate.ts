@@ -1,6 +1,6 @@
 import type { AuditLog, AuditReason, AuditRecord, AuditSource } from "../audit/index.ts";
 import { createBuiltinEngine, decideSafely, type Decision, type PolicyEngine, type PolicyInput } from "../policy/index.ts";
-import { describeProfile, isSandboxRuntimeName, OCI_RUNTIMES, type SandboxProfile, type SandboxRuntime } from "../sandbox/index.ts";
+import { describeProfile, engineRuntimeOf, type SandboxProfile, type SandboxRuntime } from "../sandbox/index.ts";
 import { Redactor } from "../redact/index.ts";
 import { AegisError, isAegisError } from "../shared/index.ts";
 import type { RunSecretSource } from "../secrets/index.ts";
@@ -26,9 +26,10 @@ export interface GateDeps {
   runtime: SandboxRuntime;
   /**
    * Runtimes a request may pick by name (`runtime` field, else `sandbox.runtime`). Without
-   * it only `runtime` serves, and only requests for its own name.
+   * it only `runtime` serves, and only requests for its own name. A function builds them on
+   * demand (the app: any OCI runtime registered with Docker may be asked for).
    */
-  runtimes?: Readonly<Partial<Record<string, SandboxRuntime>>>;
+  runtimes?: Readonly<Partial<Record<string, SandboxRuntime>>> | ((name: string) => SandboxRuntime | undefined);
   lockdown: LockdownStore;
   bus: EventBus;
   policy?: PolicyEngine;
@@ -121,7 +122,7 @@ export class Gate {
     const runtime = this.runtimeName(input);
     const prepared = prepareRun(input, this.deps.config, runtime, lock.active, this.deps.history ?? NO_HISTORY, this.deps.home);
     const decision = await this.evaluate(prepared.policyInput);
-    const sandbox = describeProfile(prepared.spec, runtime, isSandboxRuntimeName(runtime) ? OCI_RUNTIMES[runtime] : undefined);
+    const sandbox = describeProfile(prepared.spec, runtime, engineRuntimeOf(runtime));
     const outcome = lock.active ? "lockdown" : decision.kind === "allow" ? "run" : decision.kind === "ask" ? "ask" : "deny";
     return { requestHash: prepared.hash, decision, approvalRequired: decision.kind === "ask", outcome, policyInput: prepared.policyInput, sandbox };
   }
@@ -308,7 +309,9 @@ export class Gate {
 
   /** The requested runtime, never a substitute: a missing one refuses the run (exit 69). */
   private runtimeFor(name: string): SandboxRuntime {
-    const runtime = this.deps.runtimes?.[name] ?? (this.deps.runtime.name === name ? this.deps.runtime : undefined);
+    const { runtimes } = this.deps;
+    const named = typeof runtimes === "function" ? runtimes(name) : runtimes?.[name];
+    const runtime = named ?? (this.deps.runtime.name === name ? this.deps.runtime : undefined);
     if (!runtime) throw new AegisError("unavailable", `sandbox runtime ${name} is not available in this AegisClaw process`, { hint: "use --runtime docker, or configure the runtime (aegisclaw doctor)" });
     return runtime;
   }

@@ -1,21 +1,24 @@
-import { OCI_RUNTIMES, SANDBOX_RUNTIMES } from "../sandbox/index.ts";
+import { runtimeNameProblem } from "../sandbox/index.ts";
 import type { Check } from "./checks.ts";
 import { dockerRuntimeRegistrations } from "./engine-info.ts";
 
+/** Docker's names for the OCI runtimes behind AegisClaw's built-in runtime names. */
+const BUILTIN_BY_OCI: Readonly<Record<string, string>> = { runc: "docker", runsc: "gvisor" };
+
 /**
- * runtimes: every OCI runtime the engine has registered, and which of them AegisClaw can run
- * sandboxes with (`--runtime NAME`). Others (kata, firecracker, ...) are listed so a user sees
- * them, and said to be unused: this version self-tests and accepts only its own.
+ * runtimes: every OCI runtime the engine has registered, and the `--runtime NAME` that runs
+ * sandboxes on it. runc and runsc go by their built-in names (docker, gvisor); any other
+ * registered runtime (kata, firecracker, ...) goes by its own, self-tested before its first run.
  */
 export async function checkRuntimes(socketPath: string): Promise<Check> {
   const registrations = await dockerRuntimeRegistrations(socketPath);
   if (registrations === undefined) return { id: "runtimes", status: "warn", message: "cannot ask Docker for its runtimes", fix: "start Docker first" };
   const registered = Object.keys(registrations).sort();
-  // `docker` runs with the engine's default runtime, runc.
-  const ociOf = (name: (typeof SANDBOX_RUNTIMES)[number]) => OCI_RUNTIMES[name] ?? "runc";
-  const usable = SANDBOX_RUNTIMES.filter((name) => registered.includes(ociOf(name)));
-  const ours = new Set(SANDBOX_RUNTIMES.map(ociOf));
-  const others = registered.filter((name) => !ours.has(name));
-  const message = `usable: ${usable.map((name) => `${name} (${ociOf(name)})`).join(", ") || "none"}${others.length > 0 ? `; also registered, not used by this version: ${others.join(", ")}` : ""}`;
+  const usable = registered.flatMap((oci) => {
+    const name = BUILTIN_BY_OCI[oci] ?? oci;
+    return runtimeNameProblem(name) === undefined ? [name === oci ? `${name} (self-tested before its first run)` : `${name} (${oci})`] : [];
+  });
+  const unusable = registered.filter((oci) => BUILTIN_BY_OCI[oci] === undefined && runtimeNameProblem(oci) !== undefined);
+  const message = `usable with --runtime: ${usable.join(", ") || "none"}${unusable.length > 0 ? `; registered under names AegisClaw does not accept: ${unusable.join(", ")}` : ""}`;
   return { id: "runtimes", status: usable.length > 0 ? "pass" : "fail", message, ...(usable.length > 0 ? {} : { fix: "check the Docker engine's runtimes (docker info)" }) };
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SANDBOX_RUNTIMES } from "../sandbox/index.ts";
+import { RuntimeNameSchema } from "../sandbox/index.ts";
 
 /**
  * The tools' input and output schemas. The SDK turns each into the JSON Schema a client sees
@@ -28,7 +28,7 @@ export const ExecInput = z
     scopes: Scopes,
     image: z.string().min(1).max(512).optional().describe("Sandbox image (default: sandbox.image in config.yaml, aegisclaw/base:busybox)."),
     timeoutSeconds: z.number().int().positive().max(86_400).optional().describe("Wall-clock limit; the sandbox is killed after it (default: sandbox.timeout in config.yaml)."),
-    runtime: z.enum(SANDBOX_RUNTIMES).optional().describe("Sandbox runtime (default: sandbox.runtime in config.yaml). A missing runtime refuses the run; there is no fallback."),
+    runtime: RuntimeNameSchema.optional().describe("Sandbox runtime (default: sandbox.runtime in config.yaml). A missing runtime refuses the run; there is no fallback."),
   })
   .strict();
 export type ExecInput = z.output<typeof ExecInput>;

@@ -1,7 +1,7 @@
 /** Posture checks of the sandbox: which runtime, whether seccomp is proven in force, and network. */
 import type { Config } from "../core/index.ts";
 import { parseScope } from "../policy/index.ts";
-import { OCI_RUNTIMES, type RuntimeStatus, type SelfTestEntry } from "../sandbox/index.ts";
+import { ociRuntimeOf as ociRuntimeOfName, type RuntimeStatus, type SelfTestEntry } from "../sandbox/index.ts";
 import { type EngineFacts, judgeSelfTest, type SelfTestVerdict } from "./engine-evidence.ts";
 import type { CheckResult } from "./score.ts";
 
@@ -13,7 +13,7 @@ const SPECIFIC_NET_GRANT_POINTS = 5;
 
 /** The OCI runtime a configured runtime name runs on. */
 export function ociRuntimeOf(config: Config): string {
-  return OCI_RUNTIMES[config.sandbox.runtime] ?? "runc";
+  return ociRuntimeOfName(config.sandbox.runtime);
 }
 
 /** runtime (20): gVisor available earns all; runc (hardened) 14; an unavailable runtime refuses every run. */
@@ -23,6 +23,10 @@ export function runtimeCheck(config: Config, status: RuntimeStatus, facts: Engin
     return { earned: 0, detail: `sandbox.runtime is ${name}, which is not available: ${status.detail} (every run is refused)`, fix: status.hint ?? "run `aegisclaw doctor`" };
   }
   if (name === "gvisor") return { earned: 20, detail: "gvisor (runsc): each sandbox runs on a user-space kernel, not the host's" };
+  if (name !== "docker") {
+    // kata or firecracker may well isolate more than runc, but nothing here can prove it.
+    return { earned: RUNC_POINTS, detail: `${name} (an OCI runtime registered with Docker): hardened container whose self-test passes; AegisClaw cannot confirm its kernel isolation, so it scores like runc` };
+  }
   const runscRegistered = facts?.runtimes.runsc !== undefined;
   return {
     earned: RUNC_POINTS,

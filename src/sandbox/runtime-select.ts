@@ -1,18 +1,30 @@
 /**
- * The runtimes a run can choose (`sandbox.runtime`, `--runtime`) and how each is built. Both
- * are the hardened Docker backend; gVisor only swaps the OCI runtime for runsc, so every
- * hardening setting and its post-create check apply unchanged, plus a user-space kernel.
+ * The runtimes a run can choose (`sandbox.runtime`, `--runtime`) and how each is built.
+ * - `docker`: the hardened Docker backend on the engine's runc;
+ * - `gvisor`: the same backend with runsc, adding a user-space kernel;
+ * - any other name an engine has registered as an OCI runtime (kata, firecracker, ...): the same
+ *   backend on that runtime, accepted only once Docker lists it and the self-test passes.
+ * Every hardening setting and its post-create check apply unchanged on every OCI runtime.
  * Cheap to import: the backend loads on the first method call.
  */
+import { AegisError } from "../shared/index.ts";
 import type { EgressAuditor, RunningSandbox, RuntimeStatus, SandboxIo, SandboxResult, SandboxRuntime, SandboxSpec } from "./types.ts";
 
-/** Runtime names accepted in config and on the command line. */
-export const SANDBOX_RUNTIMES = ["docker", "gvisor"] as const;
-/** One of SANDBOX_RUNTIMES. */
-export type SandboxRuntimeName = (typeof SANDBOX_RUNTIMES)[number];
+/** The runtimes this version names itself; any other valid name is a Docker OCI runtime. */
+export const BUILTIN_RUNTIMES = ["docker", "gvisor"] as const;
 
-/** The OCI runtime each name runs on; undefined is the engine's runc. */
-export const OCI_RUNTIMES: Readonly<Record<SandboxRuntimeName, string | undefined>> = { docker: undefined, gvisor: "runsc" };
+/** A runtime name as configured or given on the command line (validated by isSandboxRuntimeName). */
+export type SandboxRuntimeName = string;
+
+
+/**
+ * Docker's own runtime names map to ours: `runc` is what `docker` runs on, and `runsc` without
+ * the name `gvisor` would miss gVisor's own self-test expectations. Refused with the right name.
+ */
+const RESERVED_OCI_NAMES: Readonly<Record<string, string>> = { runc: "docker", runsc: "gvisor" };
+
+/** Names Docker accepts for a runtime in daemon.json that are also safe in paths, labels and logs. */
+const OCI_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /** How to reach the engine and where the self-test keeps its record. */
 export interface SandboxRuntimeOptions {
@@ -30,12 +42,46 @@ export interface SandboxRuntimeOptions {
   egressAudit?: EgressAuditor;
 }
 
+/** The OCI runtime a runtime name runs on (`runc` for docker). */
+export function ociRuntimeOf(name: SandboxRuntimeName): string {
+  if (name === "docker") return "runc";
+  if (name === "gvisor") return "runsc";
+  return name;
+}
+
+/** The `HostConfig.Runtime` a run on `name` asks the engine for; undefined is the engine's default (runc). */
+export function engineRuntimeOf(name: SandboxRuntimeName): string | undefined {
+  return name === "docker" ? undefined : ociRuntimeOf(name);
+}
+
+/** Why `name` cannot be a runtime, or undefined when it can. */
+export function runtimeNameProblem(name: string): string | undefined {
+  if ((BUILTIN_RUNTIMES as readonly string[]).includes(name)) return undefined;
+  const instead = RESERVED_OCI_NAMES[name];
+  if (instead) return `${name} is Docker's name for the OCI runtime behind \`${instead}\`; use --runtime ${instead}`;
+  if (!OCI_NAME.test(name)) return `${JSON.stringify(name)} is not a runtime name (built-in: ${BUILTIN_RUNTIMES.join(", ")}; or the name of an OCI runtime registered with Docker: lower-case letters, digits, '.', '_', '-')`;
+  return undefined;
+}
+
+/** True when `name` is a built-in runtime or a well-formed Docker OCI runtime name. */
+export function isSandboxRuntimeName(name: string): name is SandboxRuntimeName {
+  return runtimeNameProblem(name) === undefined;
+}
+
+/** Throws a usage error naming the fix when `name` cannot be a runtime. */
+export function requireRuntimeName(name: string): SandboxRuntimeName {
+  const problem = runtimeNameProblem(name);
+  if (problem) throw new AegisError("usage", `sandbox runtime: ${problem}`, { hint: "`aegisclaw doctor` lists the runtimes this machine has" });
+  return name;
+}
+
 /**
  * A runtime by name, self-tested before its first run (see self-tested-runtime.ts). A runtime
  * that is unavailable or fails the self-test refuses every run with an "unavailable" error:
  * there is no fallback to a weaker one.
  */
 export function createSandboxRuntime(name: SandboxRuntimeName, options: SandboxRuntimeOptions): SandboxRuntime {
+  requireRuntimeName(name);
   let loaded: Promise<SandboxRuntime> | undefined;
   const real = (): Promise<SandboxRuntime> => {
     loaded ??= import("./self-tested-runtime.ts").then((module) => module.selfTestedRuntime(name, options));
@@ -49,9 +95,4 @@ export function createSandboxRuntime(name: SandboxRuntimeName, options: SandboxR
     killAll: async (): Promise<number> => (await real()).killAll(),
     listRunning: async (): Promise<RunningSandbox[]> => (await real()).listRunning(),
   };
-}
-
-/** True when `name` is a runtime this version can build. */
-export function isSandboxRuntimeName(name: string): name is SandboxRuntimeName {
-  return (SANDBOX_RUNTIMES as readonly string[]).includes(name);
 }

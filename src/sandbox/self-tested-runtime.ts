@@ -7,7 +7,7 @@ import { AegisError, canonicalHash } from "../shared/index.ts";
 import { DockerRuntime, runtimeVersionText } from "./docker/docker-runtime.ts";
 import { SECCOMP_PROFILE } from "./docker/seccomp-profile.ts";
 import { DEFAULT_LIMITS } from "./limits.ts";
-import { OCI_RUNTIMES, type SandboxRuntimeName, type SandboxRuntimeOptions } from "./runtime-select.ts";
+import { engineRuntimeOf, type SandboxRuntimeName, type SandboxRuntimeOptions } from "./runtime-select.ts";
 import { SelfTestCache, type SelfTestKey } from "./self-test-cache.ts";
 import { parseSelfTest, SELF_TEST_SCRIPT, selfTestProblems, type SelfTestReport } from "./self-test.ts";
 import type { RunningSandbox, RuntimeStatus, SandboxIo, SandboxResult, SandboxRuntime, SandboxSpec } from "./types.ts";
@@ -23,7 +23,7 @@ const OUTPUT_BYTES = 64 * 1024;
 
 /** Builds the named runtime with its self-test gate. */
 export function selfTestedRuntime(name: SandboxRuntimeName, options: SandboxRuntimeOptions): SandboxRuntime {
-  const ociRuntime = options.ociRuntimeOverride ?? OCI_RUNTIMES[name];
+  const ociRuntime = options.ociRuntimeOverride ?? engineRuntimeOf(name);
   const inner = new DockerRuntime({ name, ...(options.socketPath ? { socketPath: options.socketPath } : {}), ...(ociRuntime ? { ociRuntime } : {}), ...(options.egressAudit ? { egressAudit: options.egressAudit } : {}) });
   return new SelfTestedRuntime(name, inner, options);
 }
@@ -82,6 +82,8 @@ class SelfTestedRuntime implements SandboxRuntime {
     const key: SelfTestKey = { ...(await this.inner.engineFingerprint()), seccompProfileHash: canonicalHash(SECCOMP_PROFILE) };
     if (this.cache?.lookup(this.name, key)) return;
     const report = await withDeadline(this.selfTest(), SELF_TEST_DEADLINE_MS, `the ${this.name} self-test did not finish within ${SELF_TEST_DEADLINE_MS / 1000} s`);
+    // gVisor answers from its own kernel; every other runtime (runc, kata, ...) must show
+    // AegisClaw's ENOSYS profile, which proves the filter in force is ours.
     const problems = selfTestProblems(report, { userSpaceKernel: this.name === "gvisor" });
     if (problems.length > 0) {
       throw new AegisError("unavailable", `sandbox runtime ${this.name} failed its isolation self-test: ${problems.join("; ")}`, { hint: fixFor(this.name, key) });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SANDBOX_RUNTIMES } from "../sandbox/index.ts";
+import { RuntimeNameSchema } from "../sandbox/index.ts";
 import { Role } from "./rbac.ts";
 import { TokenName } from "./tokens.ts";
 
@@ -25,7 +25,7 @@ export const RunBody = z
     scopes: z.array(z.string().max(4096)).max(256).optional().describe("Scopes granted to this request, like `run --scope` (policy still decides)."),
     image: z.string().min(1).max(512).optional().describe("Sandbox image (default: sandbox.image)."),
     timeoutMs: z.number().int().positive().max(24 * 3_600_000).optional().describe("Wall-clock limit in milliseconds."),
-    runtime: z.enum(SANDBOX_RUNTIMES).optional().describe("Sandbox runtime (default: sandbox.runtime)."),
+    runtime: RuntimeNameSchema.optional().describe("Sandbox runtime (default: sandbox.runtime)."),
   })
   .strict();
 export type RunBody = z.infer<typeof RunBody>;

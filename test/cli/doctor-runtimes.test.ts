@@ -8,7 +8,9 @@ test("doctor runtimes: lists what the engine registered and which AegisClaw can 
   const check = await checkRuntimes("/var/run/docker.sock");
   expect(check.status).toBe("pass");
   // scripts/setup.sh registers runsc, so both of AegisClaw's runtimes are usable here.
-  expect(check.message).toContain("usable: docker (runc), gvisor (runsc)");
+  expect(check.message).toContain("usable with --runtime: ");
+  expect(check.message).toContain("docker (runc)");
+  expect(check.message).toContain("gvisor (runsc)");
 });
 
 test("doctor runtimes: an unreachable engine is a warning with a fix, not a crash", async () => {

@@ -76,10 +76,17 @@ describe("gvisor (compiled binary, real runsc)", () => {
     expect(simulation.policyInput.runtime).toBe("gvisor");
   }, 30_000);
 
-  test("run --runtime: an unknown runtime is a usage error (64) naming the valid ones", async () => {
-    const result = await aegis(home, ["run", "--runtime", "kata", "--", "true"]);
+  test("run --runtime: Docker's own name for a built-in runtime is a usage error (64) naming ours", async () => {
+    const result = await aegis(home, ["run", "--runtime", "runsc", "--", "true"]);
     expect(result.exitCode).toBe(64);
-    expect(result.stderr).toContain("docker, gvisor");
+    expect(result.stderr).toContain("--runtime gvisor");
+  }, 30_000);
+
+  test("run --runtime kata: an OCI runtime Docker has not registered is refused (69) with how to register it", async () => {
+    const result = await aegis(home, ["run", "--runtime", "kata", "--", "true"]);
+    expect(result.exitCode).toBe(69);
+    expect(result.stderr).toContain("OCI runtime kata is not registered with Docker");
+    expect(result.stderr).toContain("daemon.json");
   }, 30_000);
 
   test("config sandbox.runtime gvisor: runs use gVisor without a flag; --runtime docker overrides it", async () => {
@@ -104,7 +111,7 @@ describe("gvisor (compiled binary, real runsc)", () => {
     const broken = tempHome();
     expect((await aegis(broken, ["init", "--yes"])).exitCode).toBe(0);
     const path = join(broken, "config.yaml");
-    writeFileSync(path, readFileSync(path, "utf8").replace("runtime: docker", "runtime: bwrap"));
+    writeFileSync(path, readFileSync(path, "utf8").replace("runtime: docker", "runtime: ../runc"));
     const result = await aegis(broken, ["run", "--", "true"]);
     expect(result.exitCode).toBe(65);
     expect(result.stderr).toContain("sandbox.runtime");

@@ -167,7 +167,7 @@ describe("posture of real homes", () => {
 
   test("posture: a broken config.yaml fails the checks that need it and still scores the rest", async () => {
     const home = await initHome();
-    writeFileSync(homeLayout(home).config, "version: 1\nsandbox:\n  runtime: floppy\n");
+    writeFileSync(homeLayout(home).config, "version: 1\nsandbox:\n  runtime: Floppy Disk\n");
     const report = await computePosture(home);
     for (const id of ["runtime", "seccomp", "network", "policy"] as const) {
       const check = checkOf(report, id);

@@ -5,7 +5,7 @@ import { adapterLine, loadOpenClawAdapterConfig } from "../../src/adapters/openc
 import { explain, recentEntries, verifyLog } from "../../src/audit/index.ts";
 import { engageLockdown, parseSize, releaseLockdown, type EventEnvelope } from "../../src/core/index.ts";
 import { computePosture } from "../../src/posture/index.ts";
-import { describeProfile, OCI_RUNTIMES, isSandboxRuntimeName } from "../../src/sandbox/index.ts";
+import { describeProfile, engineRuntimeOf } from "../../src/sandbox/index.ts";
 import { isAegisError } from "../../src/shared/index.ts";
 import { inspectSandbox } from "../../src/xray/index.ts";
 import type { ConsoleBackend, Envelope, VerifyView } from "./backend.ts";
@@ -65,10 +65,10 @@ export async function createLiveBackend(app: App, who: string, listening?: strin
   return {
     async envelope(): Promise<Envelope> {
       const runtime = app.config.sandbox.runtime;
-      const oci = isSandboxRuntimeName(runtime) ? OCI_RUNTIMES[runtime] : undefined;
       // The profile a plain run gets with the configured limits: what protects the next run.
       const limits = app.config.sandbox.limits;
       const spec = { runId: "envelope", image: app.config.sandbox.image, argv: ["true"], timeoutMs: 60_000, limits: { pids: limits.pids, memoryBytes: parseSize(limits.memory) ?? 256 * 1024 ** 2, cpus: limits.cpus, tmpfsBytes: parseSize(limits.tmpfs) ?? 64 * 1024 ** 2, outputBytes: parseSize(limits.output) ?? 16 * 1024 ** 2 } };
+      const oci = engineRuntimeOf(runtime);
       const profile = describeProfile(spec, runtime, oci);
       const lock = app.lockdown.read();
       return {

@@ -1,5 +1,5 @@
 import { parseDuration } from "../../core/index.ts";
-import { isSandboxRuntimeName, SANDBOX_RUNTIMES, type SandboxRuntimeName } from "../../sandbox/index.ts";
+import { runtimeNameProblem, type SandboxRuntimeName } from "../../sandbox/index.ts";
 import { AegisError } from "../../shared/index.ts";
 
 /** The command after `--` (or given positionally); a usage error when there is none. */
@@ -21,9 +21,8 @@ export function runRequestOptions(options: Record<string, unknown>): { grants: s
     throw new AegisError("usage", `--timeout ${String(options.timeout)} is not a duration`, { hint: "use e.g. 30s, 5m, 1h" });
   }
   const runtime = options.runtime === undefined ? undefined : String(options.runtime);
-  if (runtime !== undefined && !isSandboxRuntimeName(runtime)) {
-    throw new AegisError("usage", `--runtime ${runtime} is not a sandbox runtime`, { hint: `use one of: ${SANDBOX_RUNTIMES.join(", ")}` });
-  }
+  const problem = runtime === undefined ? undefined : runtimeNameProblem(runtime);
+  if (problem) throw new AegisError("usage", `--runtime: ${problem}`, { hint: "`aegisclaw doctor` lists the runtimes this machine has" });
   return {
     grants,
     ...(options.image === undefined ? {} : { image: String(options.image) }),

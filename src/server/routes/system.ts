@@ -1,5 +1,5 @@
 import { computePosture } from "../../posture/index.ts";
-import { describeProfile, isSandboxRuntimeName, OCI_RUNTIMES } from "../../sandbox/index.ts";
+import { describeProfile, engineRuntimeOf } from "../../sandbox/index.ts";
 import { isAegisError } from "../../shared/index.ts";
 import { inspectSandbox, listSandboxes } from "../../xray/index.ts";
 import type { App } from "../../app.ts";
@@ -103,7 +103,6 @@ export const systemRoutes = [
 /** What a plain run gets with the configured limits, from the same compiler `run` uses (as the console shows it). */
 function envelope(app: App) {
   const { runtime, image, limits, timeout } = app.config.sandbox;
-  const oci = isSandboxRuntimeName(runtime) ? OCI_RUNTIMES[runtime] : undefined;
   const spec = {
     runId: "envelope",
     image,
@@ -111,6 +110,6 @@ function envelope(app: App) {
     timeoutMs: parseDuration(timeout) ?? 300_000,
     limits: { pids: limits.pids, memoryBytes: parseSize(limits.memory) ?? 256 * 1024 ** 2, cpus: limits.cpus, tmpfsBytes: parseSize(limits.tmpfs) ?? 64 * 1024 ** 2, outputBytes: parseSize(limits.output) ?? 16 * 1024 ** 2 },
   };
-  const profile = describeProfile(spec, runtime, oci);
+  const profile = describeProfile(spec, runtime, engineRuntimeOf(runtime));
   return { runtime: profile.runtime, image, user: profile.user, network: profile.network, seccomp: profile.seccomp, capabilities: profile.capabilities, rootFilesystem: profile.rootFilesystem, noNewPrivileges: profile.noNewPrivileges, limits: profile.limits };
 }
