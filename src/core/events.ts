@@ -16,6 +16,8 @@ export type AegisEvent =
         killedBy?: string;
         /** How many secret values the output needed redacted (a count, never the values). */
         redactions?: number;
+        /** The same by kind (`secret:NAME`, `github-token`, ...): names and counts, never values. */
+        redactionKinds?: Record<string, number>;
         /** From handing the run to the runtime until the sandbox first showed life (first output byte, else its exit); absent when it never started. */
         startupMs?: number;
       };

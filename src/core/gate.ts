@@ -225,6 +225,7 @@ export class Gate {
       timedOut: executed.timedOut,
       ...(killedBy ? { killedBy } : {}),
       redactions: executed.redactions,
+      ...(executed.redactions > 0 ? { redactionKinds: executed.redactionKinds } : {}),
       ...(executed.startupMs !== undefined ? { startupMs: executed.startupMs } : {}),
     });
     if (executed.thrown) throw executed.thrown;

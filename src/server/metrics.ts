@@ -25,7 +25,7 @@ export class ServerMetrics {
   private readonly decisions: Counter<"decision">;
   private readonly startup: Histogram;
   private readonly evaluation: Histogram;
-  private readonly redactions: Counter;
+  private readonly redactions: Counter<"kind">;
   /** Runs in flight -> their skill (installed skill names only: a bounded, validated label set). */
   private readonly started = new Map<string, string>();
 
@@ -36,7 +36,7 @@ export class ServerMetrics {
     this.decisions = new Counter({ name: "aegisclaw_policy_decisions_total", help: "Gate decisions by kind (allow, deny, ask).", labelNames: ["decision"], registers });
     this.startup = new Histogram({ name: "aegisclaw_sandbox_startup_seconds", help: "From handing a run to the sandbox runtime until the sandbox first showed life (its first output byte, else its exit).", buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10], registers });
     this.evaluation = new Histogram({ name: "aegisclaw_policy_evaluation_seconds", help: "Time the policy engines took to decide one request.", buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers });
-    this.redactions = new Counter({ name: "aegisclaw_redactions_total", help: "Secret values redacted from run output.", registers });
+    this.redactions = new Counter({ name: "aegisclaw_redactions_total", help: "Values redacted from run output, by kind: secret (a stored secret's value or encoding) or the detector that matched (github-token, jwt, ...).", labelNames: ["kind"], registers });
     new Gauge({
       name: "aegisclaw_active_executions",
       help: "Sandboxes of this process (and of followed processes) running now.",
@@ -92,7 +92,13 @@ export class ServerMetrics {
         const skill = this.started.get(data.runId) ?? NO_SKILL;
         this.started.delete(data.runId);
         this.executions.inc({ skill, status: statusOf(data) });
-        if (data.redactions) this.redactions.inc(data.redactions);
+        let labelled = 0;
+        for (const [kind, count] of Object.entries(data.redactionKinds ?? {})) {
+          this.redactions.inc({ kind: redactionLabel(kind) }, count);
+          labelled += count;
+        }
+        // An event without kinds (an older process followed over its control socket) still counts.
+        if ((data.redactions ?? 0) > labelled) this.redactions.inc({ kind: "other" }, (data.redactions ?? 0) - labelled);
         if (data.startupMs !== undefined) this.startup.observe(data.startupMs / 1000);
         return;
       }
@@ -115,4 +121,13 @@ function statusOf(data: EventEnvelope<"run.finished">["data"]): "ok" | "failed" 
   if (data.timedOut || data.killedBy === "timeout") return "timeout";
   if (data.killedBy) return "killed";
   return data.exitCode === 0 ? "ok" : "failed";
+}
+
+/**
+ * A bounded label for a redaction kind: secret names collapse to `secret` (one series, not one
+ * per secret), detector kinds are fixed words in src/redact/detectors.ts, anything else `other`.
+ */
+export function redactionLabel(kind: string): string {
+  if (kind === "secret" || kind.startsWith("secret:")) return "secret";
+  return /^[a-z][a-z0-9-]{0,39}$/.test(kind) ? kind : "other";
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { redactionLabel } from "../../src/server/metrics.ts";
 import { requireDocker } from "../helpers/docker.ts";
 import { tempDir } from "../helpers/temp-home.ts";
 import { body, eventually, startFixture, type ServerFixture } from "./helpers.ts";
@@ -94,7 +95,7 @@ describe("server metrics (real traffic, real Docker)", () => {
     expect(delta("aegisclaw_audit_entries_total")).toBe(11);
     expect(after.get("aegisclaw_approvals_pending")).toBe(0);
     expect(after.get("aegisclaw_lockdown_active")).toBe(0);
-    expect(delta("aegisclaw_redactions_total")).toBe(1);
+    expect(delta('aegisclaw_redactions_total{kind="aws-access-key"}')).toBe(1);
   }, 90_000);
 
   test("metrics: the exposition passes `promtool check metrics` (Debian prometheus)", async () => {
@@ -104,4 +105,12 @@ describe("server metrics (real traffic, real Docker)", () => {
     expect(`${out}${err}`.trim()).toBe("");
     expect(code).toBe(0);
   });
+});
+
+test("metrics: redaction kinds become bounded labels (secret names never become series)", () => {
+  expect(redactionLabel("secret:GITHUB_TOKEN")).toBe("secret");
+  expect(redactionLabel("secret:db\"} 1\nfake_metric 9")).toBe("secret");
+  expect(redactionLabel("github-token")).toBe("github-token");
+  expect(redactionLabel("Weird Kind")).toBe("other");
+  expect(redactionLabel("x".repeat(80))).toBe("other");
 });
