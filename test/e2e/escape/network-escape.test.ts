@@ -153,9 +153,9 @@ describe("network escapes (compiled binary, real Docker, egress proxy)", () => {
     });
   }, 60_000);
 
-  // A real rebinding (an answer that changes between check and connect) needs a DNS server the
-  // proxy's resolver would ask; the proxy connects only to the addresses it vetted, so the check
-  // that matters is this one: a granted name whose address is loopback is refused by address.
+  // An answer that changes between connections is covered with the proxy's injectable resolver
+  // in test/sandbox/egress/docker.test.ts (one lookup per connection, connect to exactly the
+  // vetted address); here the system resolver's answer for a granted name is loopback.
   test("escape: DNS rebinding to loopback: a granted name that resolves to 127.0.0.1 is refused by address", async () => {
     const run = await aegis(home, ["run", "--scope", `net.outbound:localhost:${loopback.port}`, "--", "sh", "-c", `wget -q -O- http://localhost:${loopback.port}/; echo "get=$?"; ${viaProxy(`CONNECT localhost:${loopback.port} HTTP/1.1\nHost: localhost\n\n`)}`]);
     expect(run.exitCode).toBe(0);

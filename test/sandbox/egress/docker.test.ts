@@ -66,6 +66,29 @@ describe("egress on Docker", () => {
     expect(allowed.events).toMatchObject([{ outcome: "allowed", host: "app.test", grantedBy: name }]);
   });
 
+  test("egress: DNS rebinding: an answer that changes between connections is vetted each time, and a connection goes only where its own vetted answer pointed", async () => {
+    // The attacker's name first answers with the granted address, then with another loopback one.
+    const rebound = Bun.serve({ hostname: "127.0.0.2", port: web.port, fetch: () => new Response("rebound server\n") });
+    let lookups = 0;
+    const resolve: Resolver = async (host) => (host === "rebind.test" ? [++lookups === 1 ? "127.0.0.1" : "127.0.0.2"] : Promise.reject(new Error("NXDOMAIN")));
+    try {
+      const name = `net.outbound:rebind.test:${web.port}`;
+      const twice = `for i in 1 2; do wget -q -O- http://rebind.test:${web.port}/try$i 2>&1; echo "exit=$?"; done`;
+      const run = await egressRun([name, webGrant()], twice, { resolve });
+      expect(run.stdout).toStartWith("web says /try1\nexit=0\n");
+      expect(run.stdout).toContain("403 Forbidden");
+      expect(run.stdout).not.toContain("rebound server");
+      // One lookup per connection: the address checked is the address connected to.
+      expect(lookups).toBe(2);
+      expect(run.events).toMatchObject([
+        { outcome: "allowed", host: "rebind.test", addresses: ["127.0.0.1"] },
+        { outcome: "denied", rule: "egress.address-refused", host: "rebind.test", addresses: ["127.0.0.2"] },
+      ]);
+    } finally {
+      rebound.stop(true);
+    }
+  });
+
   test("egress: CONNECT whose TLS SNI names another host is cut before the server sees a byte; a matching SNI passes", async () => {
     const raw = await rawServer();
     try {
