@@ -3,7 +3,11 @@
  * deep states keep only their trie children plus a failure link, so 1,000 secrets times
  * their ~14 encodings (hundreds of thousands of states) stay within a few tens of MB.
  * Log text rarely gets past the first few bytes of a pattern, so almost every step
- * takes the dense path.
+ * takes the dense path. At the root, filters step over bytes no match can start at: byte
+ * pairs one at a time ({@link Automaton.rootSkip}) or, when every pattern has at least three
+ * bytes, two at a time with aligned 16-bit loads plus a trigram check
+ * ({@link Automaton.rootSkip2}); either way the scan reports exactly the hits and end state
+ * of a one-step-per-byte scan (test/redact/differential.test.ts).
  */
 
 /** One pattern to find; `id` is reported back on a match. */
@@ -16,6 +20,12 @@ export interface AutomatonPattern {
 const DENSE_ENTRY_BUDGET = 2 * 1024 * 1024;
 /** Byte-indexed fast-path entries (Int32): 16 MB, i.e. the 16,384 shallowest states. */
 const FAST_ENTRY_BUDGET = 4 * 1024 * 1024;
+
+const TRIGRAM_SLOTS = 1 << 16;
+/** Slot of a byte trigram in `rootTrigrams` (multiplicative hash, top 16 bits). */
+export function trigramHash(b0: number, b1: number, b2: number): number {
+  return Math.imul((b0 << 16) | (b1 << 8) | b2, 0x9e3779b1) >>> 16;
+}
 
 /** A compiled automaton; immutable, shared by every stream of one redactor version. */
 export class Automaton {
@@ -60,6 +70,22 @@ export class Automaton {
    * other the way automaton steps do.
    */
   readonly rootSkip: Uint8Array;
+  /**
+   * Wide root skip filter, indexed by a byte pair read as one little-endian 16-bit load
+   * (`byte0 | byte1 << 8`): 0 when the pair is neither the first two nor the second and third
+   * bytes of any pattern. Every pattern is at least three bytes long whenever this is set, so a
+   * pair at (j, j+1) that is 0 here rules out a match, or a prefix still open at the end of the
+   * scanned range, starting at j - 1 or j: one aligned 16-bit load and one table load step over
+   * two bytes. Undefined when some pattern is shorter than three bytes or the host is not
+   * little-endian; the scan then uses {@link rootSkip} alone.
+   */
+  readonly rootSkip2: Uint8Array | undefined;
+  /**
+   * With {@link rootSkip2}: 1 at `trigramHash(b0, b1, b2)` for the first three bytes of every
+   * pattern (other trigrams may share a slot). A position whose next three bytes hash to 0 here
+   * starts no match, nor a prefix open at the end of the range.
+   */
+  readonly rootTrigrams: Uint8Array | undefined;
 
   /**
    * @param exact patterns where only the longest one ending at each byte matters (secret values)
@@ -103,6 +129,18 @@ export class Automaton {
     }
     for (const pattern of all) terminalAll[insert(pattern.bytes)]?.push(pattern.id);
     this.maxLength = maxLength;
+    const minLength = Math.min(...[...exact, ...all].map((pattern) => pattern.bytes.length));
+    const littleEndian = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+    if (littleEndian && minLength >= 3 && Number.isFinite(minLength)) {
+      const wide = new Uint8Array(256 * 256);
+      for (const { bytes } of [...exact, ...all]) {
+        wide[bytes[0]! | (bytes[1]! << 8)] = 1;
+        wide[bytes[1]! | (bytes[2]! << 8)] = 1;
+      }
+      this.rootSkip2 = wide;
+      this.rootTrigrams = new Uint8Array(TRIGRAM_SLOTS);
+      for (const { bytes } of [...exact, ...all]) this.rootTrigrams[trigramHash(bytes[0]!, bytes[1]!, bytes[2]!)] = 1;
+    }
 
     const n = parent.length;
     const childCount = new Int32Array(n);
@@ -227,7 +265,14 @@ export class Automaton {
    * after every byte that completes a pattern. Returns the final state.
    */
   scan(bytes: Uint8Array, from: number, to: number, state: number, onHit: (state: number, index: number) => void): number {
-    const { fast, rowOf, hit, classOf, rootSkip } = this;
+    const { fast, rowOf, hit, classOf, rootSkip, rootSkip2, rootTrigrams } = this;
+    // Aligned 16-bit view of the underlying buffer: element k holds the bytes at buffer
+    // offsets 2k and 2k + 1, i.e. `bytes[2k - off]` and `bytes[2k + 1 - off]`. Only elements
+    // lying entirely inside `bytes[from, to)` are read (bytes outside it never affect the
+    // result). Short ranges skip the view: creating it costs more than it saves there.
+    const off = bytes.byteOffset;
+    const pairs = rootSkip2 !== undefined && to - from >= 64 ? new Uint16Array(bytes.buffer, 0, (off + to) >>> 1) : undefined;
+    const pairLimit = (off + to) >>> 1;
     let s = state;
     let i = from;
     for (;;) {
@@ -236,7 +281,36 @@ export class Automaton {
         let v = row;
         for (;;) {
           // At the root (row 0, never a hit): step over bytes no match can start at.
-          if (v === 0) while (i + 1 < to && rootSkip[(bytes[i]! << 8) | bytes[i + 1]!] === 0) i++;
+          if (v === 0) {
+            if (pairs !== undefined) {
+              let k = (off + i + 1) >>> 1;
+              for (;;) {
+                while (k < pairLimit && rootSkip2![pairs[k]!] === 0) k++;
+                // Pairs before k ruled out every start up to 2k - 2 (or before i); the pair at k
+                // may start a match at 2k - 1 or 2k: check both starts' trigrams, and continue
+                // at the root from the first that passes. A start ruled out by its trigram can
+                // only differ from a plain scan in the state right after its second byte, which
+                // is never a hit (patterns have three bytes or more) nor the returned state.
+                const at = 2 * k - off;
+                if (k >= pairLimit || at + 2 >= to) {
+                  if (at - 1 > i) i = at - 1;
+                  while (i + 1 < to && rootSkip[(bytes[i]! << 8) | bytes[i + 1]!] === 0) i++;
+                  break;
+                }
+                const b1 = bytes[at]!;
+                const b2 = bytes[at + 1]!;
+                if (at - 1 >= i && rootTrigrams![trigramHash(bytes[at - 1]!, b1, b2)] !== 0) {
+                  i = at - 1;
+                  break;
+                }
+                if (rootTrigrams![trigramHash(b1, b2, bytes[at + 2]!)] !== 0) {
+                  i = at;
+                  break;
+                }
+                k++;
+              }
+            } else while (i + 1 < to && rootSkip[(bytes[i]! << 8) | bytes[i + 1]!] === 0) i++;
+          }
           if (i >= to) break;
           v = fast[v + bytes[i++]!]!;
           if (v < 0) break;
