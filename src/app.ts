@@ -1,10 +1,10 @@
 import { ApprovalQueue, startControlServer, type ControlServer } from "./approvals/index.ts";
 import { AuditLog, RecentTail } from "./audit/index.ts";
-import { EventBus, Gate, HISTORY_WINDOW_SECONDS, homeLayout, loadConfig, LockdownStore, parseDuration, parseSize, requireInitialisedHome, type Config, type HomeLayout } from "./core/index.ts";
+import { EventBus, Gate, HISTORY_WINDOW_SECONDS, homeLayout, limitsFrom, loadConfig, LockdownStore, parseDuration, parseSize, requireInitialisedHome, type Config, type HomeLayout } from "./core/index.ts";
 import { egressAuditor } from "./core/egress-audit.ts";
 import { createBuiltinEngine, createCombinedEngine, loadUserPolicies, type PolicyEngine, type PolicyHistory } from "./policy/index.ts";
 import { createOpaEngine } from "./policy/opa/index.ts";
-import { createSandboxRuntime, isSandboxRuntimeName, type SandboxRuntime, type SandboxRuntimeName } from "./sandbox/index.ts";
+import { createSandboxRuntime, engineRuntimeOf, isSandboxRuntimeName, startWarmPool, type SandboxRuntime, type SandboxRuntimeName, type WarmPoolHandle } from "./sandbox/index.ts";
 import { secretsSettingsFrom } from "./core/secrets-settings.ts";
 import { SecretResolver } from "./secrets/index.ts";
 import { AegisError } from "./shared/index.ts";
@@ -137,4 +137,26 @@ export function assemble(layout: HomeLayout, config: Config, options: Omit<AppOp
  */
 export function policyEngines(config: Config, layout: HomeLayout): PolicyEngine[] {
   return [createBuiltinEngine(), createOpaEngine(config.policy.template), ...loadUserPolicies(layout.policies)];
+}
+
+/**
+ * Keeps the warm pool of `sandbox.warmPool` filled for the configured runtime, or answers
+ * undefined when it is off (the default). Long-running processes call this (serve, the
+ * console) and `stop()` it before exiting; one-shot commands never fill, they only claim a
+ * pooled container when one is there. Nothing is created while lockdown is active.
+ */
+export async function keepWarmPool(app: App, log: (line: string) => void): Promise<WarmPoolHandle | undefined> {
+  const { sandbox } = app.config;
+  const settings = sandbox.warmPool;
+  if (!settings || settings.size === 0) return undefined;
+  return startWarmPool({
+    socketPath: sandbox.dockerSocket,
+    ociRuntime: engineRuntimeOf(sandbox.runtime),
+    images: settings.images.length > 0 ? settings.images : [sandbox.image],
+    // The Gate's own numbers, or no run would ever match the pool (test/sandbox/warm-pool.test.ts runs one through a Gate).
+    limits: limitsFrom(app.config),
+    size: settings.size,
+    paused: () => app.lockdown.isActive(),
+    log,
+  });
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { RuntimeNameSchema } from "../sandbox/index.ts";
+import { MAX_WARM_POOL_SIZE, RuntimeNameSchema } from "../sandbox/index.ts";
 import { SECRET_BACKEND_KINDS, SECRET_NAME_PATTERN, VAULT_PATH_PATTERN, checkVaultAddress } from "../secrets/index.ts";
 import { parseDuration, parseSize } from "./units.ts";
 
@@ -21,6 +21,25 @@ const Limits = z
     cpus: z.number().min(0.1).max(64).default(1).describe("CPU quota in cores."),
     tmpfs: Size.default("64m").describe("Size of the writable, noexec /tmp."),
     output: Size.default("16m").describe("Output beyond this many bytes is dropped and the run killed."),
+  })
+  .strict();
+
+const WarmPool = z
+  .object({
+    size: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_WARM_POOL_SIZE)
+      .default(0)
+      .describe(
+        "Idle, hardened, pre-started containers kept per image by `serve` and the console (0 = none). Each is used by one run only (no host paths, secrets or network) and removed after it.",
+      ),
+    images: z
+      .array(z.string().min(1))
+      .max(8)
+      .default([])
+      .describe("Images to keep warm (e.g. skill images). Empty means sandbox.image only."),
   })
   .strict();
 
@@ -116,6 +135,7 @@ export const Config = z
         timeout: Duration.default("5m").describe("Wall-clock limit of one run; exceeded runs are killed (exit 124)."),
         dockerSocket: z.string().default("/var/run/docker.sock").describe("Docker engine socket."),
         limits: Limits.default({ pids: 128, memory: "256m", cpus: 1, tmpfs: "64m", output: "16m" }),
+        warmPool: WarmPool.optional().describe("Pre-started containers for faster runs (docs/sandbox.md, \"Warm pool\"). Absent means no pool."),
       })
       .strict()
       .default({

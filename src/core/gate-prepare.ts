@@ -184,7 +184,8 @@ function validate(input: RunRequest): NormalizedRunRequest {
   throw new AegisError("bad-input", `invalid run request: ${field}: ${issue?.message ?? "invalid"}`);
 }
 
-function limitsFrom(config: Config): SandboxLimits {
+/** The limits config.yaml gives a run that asks for none lower (the warm pool keys on the same numbers). */
+export function limitsFrom(config: Config): SandboxLimits {
   const limits = config.sandbox.limits;
   return {
     pids: limits.pids,

@@ -3,7 +3,7 @@ export { RunRequest, requestHash } from "./action.ts";
 export { writeFileAtomic } from "../shared/index.ts";
 export { Config, PolicyTemplate, defaultGrants, loadConfig, parseConfig, renderDefaultConfig, setPolicyTemplate } from "./config.ts";
 export { EventBus, type AegisEvent, type AegisEventType, type EventEnvelope } from "./events.ts";
-export { HISTORY_WINDOW_SECONDS, historyFrom } from "./gate-prepare.ts";
+export { HISTORY_WINDOW_SECONDS, historyFrom, limitsFrom } from "./gate-prepare.ts";
 export { DEFAULT_APPROVAL_TIMEOUT_MS, type Approver } from "./gate-approval.ts";
 export { Gate, type AuditSink, type GateDeps, type RunIo, type RunOutcome, type Simulation, type Verdict } from "./gate.ts";
 export { ensureHomeDirectories, exists, homeLayout, requireInitialisedHome, resolveHome, type HomeLayout } from "./home.ts";

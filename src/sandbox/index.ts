@@ -3,6 +3,7 @@
  * runtime method is first called, so `aegisclaw --version` never pays for the Docker client.
  */
 import type { DockerRuntimeOptions } from "./docker/docker-runtime.ts";
+import type { WarmPoolOptions } from "./docker/warm-pool.ts";
 import type { RunningSandbox, RuntimeStatus, SandboxIo, SandboxResult, SandboxRuntime, SandboxSpec } from "./types.ts";
 
 export type { DockerRuntimeOptions } from "./docker/docker-runtime.ts";
@@ -10,7 +11,8 @@ export type { RunningSandbox, RuntimeStatus, SandboxIo, SandboxLimits, SandboxMo
 export type { EgressAuditor, EgressDecision, EgressEvent, SandboxEgress } from "./types.ts";
 export { EGRESS_GATEWAY, EGRESS_NETWORK, EGRESS_PROXY_PORTS } from "./egress/network.ts";
 export { egressReadiness } from "./egress/session.ts";
-export { LABEL_MANAGED, LABEL_PID, LABEL_RUN, SECRETS_TARGET } from "./types.ts";
+export { LABEL_MANAGED, LABEL_PID, LABEL_POOL, LABEL_RUN, MAX_WARM_POOL_SIZE, SECRETS_TARGET } from "./types.ts";
+export type { WarmPoolOptions } from "./docker/warm-pool.ts";
 export { createSecretDir, plannedSecretDir, prepareSecretsBase, secretsBaseDir, sweepStaleSecretDirs, verifySecretDir, type SecretDir } from "./secret-dir.ts";
 export { SECCOMP_DENIED_SYSCALLS, SECCOMP_DENY_ERRNO, SECCOMP_PROFILE } from "./docker/seccomp-profile.ts";
 export { DEFAULT_LIMITS } from "./limits.ts";
@@ -38,4 +40,22 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Sandbox
     killAll: async (): Promise<number> => (await real()).killAll(),
     listRunning: async (): Promise<RunningSandbox[]> => (await real()).listRunning(),
   };
+}
+
+/** A running warm-pool filler (docker/warm-pool.ts): `fill` tops up now, `stop` ends refilling and drains. */
+export interface WarmPoolHandle {
+  fill(): Promise<number>;
+  stop(): Promise<number>;
+}
+
+/**
+ * Starts keeping idle hardened containers warm for matching runs (docs/sandbox.md, "Warm
+ * pool"). For long-running processes; call `stop()` before exiting. Throws bad-input for
+ * invalid options. Loads the Docker client only when called.
+ */
+export async function startWarmPool(options: WarmPoolOptions): Promise<WarmPoolHandle> {
+  const { WarmPool } = await import("./docker/warm-pool.ts");
+  const pool = new WarmPool(options);
+  pool.start();
+  return pool;
 }

@@ -128,6 +128,11 @@ export interface SandboxResult {
   stdoutBytes: number;
   stderrBytes: number;
   containerId: string;
+  /**
+   * True when the command ran in a pre-started container of the warm pool (docker exec), which
+   * was claimed for this run alone and removed afterwards. Absent or false: a container of its own.
+   */
+  warm?: boolean;
 }
 
 /** Whether the runtime can run sandboxes right now, and if not, how to fix it. */
@@ -163,3 +168,7 @@ export interface SandboxRuntime {
 export const LABEL_MANAGED = "io.aegisclaw.managed";
 export const LABEL_RUN = "io.aegisclaw.run";
 export const LABEL_PID = "io.aegisclaw.pid";
+/** The warm pool's key on a pooled container (docker/warm-pool-key.ts); only runs with the same key may claim it. */
+export const LABEL_POOL = "io.aegisclaw.pool";
+/** Upper bound of the warm pool's size per image: each idle container holds its memory reservation. */
+export const MAX_WARM_POOL_SIZE = 8;

@@ -1,6 +1,6 @@
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
-import { createApp } from "../../app.ts";
+import { createApp, keepWarmPool } from "../../app.ts";
 import { createLiveBackend } from "../../../ui/tui/live-backend.ts";
 import { runConsole } from "../../../ui/tui/main.ts";
 import { localActor } from "../actor.ts";
@@ -29,10 +29,18 @@ export async function runConsoleCommand(options: Record<string, unknown>, ctx: C
     }
     ctx.stderr(`aegisclaw: API listening on ${server.url} (diagnostics in ${logFile})\n`);
   }
+  // The console owns the terminal: the pool's diagnostics go to a private log file.
+  const poolLog = join(app.layout.run, "warm-pool.log");
+  const pool = await keepWarmPool(app, (line) => appendFileSync(poolLog, `${new Date().toISOString()} ${line}\n`, { mode: 0o600 })).catch(async (error: unknown) => {
+    await server?.stop();
+    await app.close();
+    throw error;
+  });
   const backend = await createLiveBackend(app, localActor().name, server ? `API ${server.url.replace(/^http:\/\//, "")}` : undefined);
   try {
     return await runConsole(backend);
   } finally {
+    await pool?.stop().catch(() => 0);
     await server?.stop();
     await backend.close();
     if (server) ctx.stderr(`aegisclaw: API on ${server.url} stopped\n`);

@@ -1,4 +1,4 @@
-import { createApp } from "../../app.ts";
+import { createApp, keepWarmPool } from "../../app.ts";
 import { serverOptionsFrom } from "../server-options.ts";
 import type { CliContext } from "../context.ts";
 
@@ -19,6 +19,11 @@ export async function runServe(options: Record<string, unknown>, ctx: CliContext
     await app.close();
     throw error;
   }
+  const pool = await keepWarmPool(app, (line) => ctx.stderr(`aegisclaw serve: ${line}\n`)).catch(async (error: unknown) => {
+    await server.stop();
+    await app.close();
+    throw error;
+  });
   ctx.stderr(`aegisclaw serve: listening on ${server.url} (dashboard ${server.url}/, API ${server.url}/api/v1, metrics ${server.url}/metrics); Ctrl-C stops\n`);
   if (new TokenStore(tokensFile(app.layout.state)).list().every((token) => token.revokedAt)) {
     ctx.stderr("aegisclaw serve: no API token exists yet; create one with `aegisclaw token create --role admin`\n");
@@ -29,6 +34,7 @@ export async function runServe(options: Record<string, unknown>, ctx: CliContext
     process.once("SIGTERM", () => resolve());
   });
   ctx.stderr("aegisclaw serve: stopping (cancelling this server's runs)\n");
+  await pool?.stop().catch((error: unknown) => ctx.stderr(`aegisclaw serve: warm pool: ${error instanceof Error ? error.message : String(error)}\n`));
   await server.stop();
   await app.close();
   return 0;

@@ -10,6 +10,8 @@ import { LABEL_MANAGED, LABEL_RUN, type EgressAuditor, type RunningSandbox, type
 import { dockerError, dockerMessage, isConnectError, statusCodeOf, unreachableError } from "./docker-errors.ts";
 import { EngineClient } from "./engine-client.ts";
 import { removeQuietly, runContainer } from "./run-container.ts";
+import { isIdle, type Refusal } from "./warm-pool-claim.ts";
+import { runWarm } from "./warm-pool-run.ts";
 
 /** Where the engine is and which OCI runtime it should use (default: the engine's runc). */
 export interface DockerRuntimeOptions {
@@ -21,6 +23,8 @@ export interface DockerRuntimeOptions {
   egressAudit?: EgressAuditor;
   /** The egress proxy's resolver (default: the system's); tests point names at their own servers. */
   egressResolve?: Resolver;
+  /** Told about a pooled container refused after its claim (and removed); the run went cold. */
+  onPoolRefused?: (refusal: Refusal) => void;
 }
 
 /**
@@ -48,6 +52,7 @@ const MANAGED_FILTER = { label: [`${LABEL_MANAGED}=true`] };
 /** The parts of GET /containers/json this runtime reads. */
 interface ContainerSummary {
   Id: string;
+  Names?: string[];
   Labels: Record<string, string>;
 }
 
@@ -124,9 +129,15 @@ export class DockerRuntime implements SandboxRuntime {
     }
   }
 
-  run(spec: SandboxSpec, io: SandboxIo): Promise<SandboxResult> {
-    const { egressAudit, egressResolve } = this.options;
-    return runContainer({ engine: this.engine, socketPath: this.socketPath, ociRuntime: this.ociRuntime, ...(egressAudit ? { egressAudit } : {}), ...(egressResolve ? { egressResolve } : {}) }, spec, io);
+  /**
+   * Uses an idle warm-pool container when one matches the run exactly (warm-pool-run.ts; only
+   * runs without mounts, secrets and egress), else creates the run's own container. Either
+   * way the container is hardened, checked and removed after this one run.
+   */
+  async run(spec: SandboxSpec, io: SandboxIo): Promise<SandboxResult> {
+    const { egressAudit, egressResolve, onPoolRefused } = this.options;
+    const ctx = { engine: this.engine, socketPath: this.socketPath, ociRuntime: this.ociRuntime, ...(egressAudit ? { egressAudit } : {}), ...(egressResolve ? { egressResolve } : {}) };
+    return (await runWarm(ctx, spec, io, onPoolRefused)) ?? (await runContainer(ctx, spec, io));
   }
 
   /**
@@ -149,9 +160,11 @@ export class DockerRuntime implements SandboxRuntime {
   }
 
   async listRunning(): Promise<RunningSandbox[]> {
-    const containers = await this.list({ filters: JSON.stringify({ ...MANAGED_FILTER, status: ["running"] }) }).catch((error: unknown) => {
+    const listed = await this.list({ filters: JSON.stringify({ ...MANAGED_FILTER, status: ["running"] }) }).catch((error: unknown) => {
       throw dockerError(error, this.socketPath, "listing sandboxes");
     });
+    // An idle warm-pool container runs nothing but its `sleep`; a claimed one is a run's sandbox.
+    const containers = listed.filter((c) => !isIdle(c));
     const running = await Promise.all(
       containers.map(async (c): Promise<RunningSandbox | undefined> => {
         const info = await this.engine.json<{ State: { StartedAt: string } }>("GET", `/containers/${c.Id}/json`).catch(() => undefined);

@@ -37,7 +37,8 @@ export const EXIT_KILLED = 137;
 /** After the command exits, how long to wait for output still in flight on the attach stream. */
 const DRAIN_MS = 2000;
 
-type KillReason = "timeout" | "abort" | "output";
+/** Why we killed a run; the first reason wins. */
+export type KillReason = "timeout" | "abort" | "output";
 
 /** Runs `spec` in a hardened container; see SandboxRuntime.run. */
 export async function runContainer(ctx: RunContext, spec: SandboxSpec, io: SandboxIo): Promise<SandboxResult> {
@@ -68,12 +69,15 @@ export async function runContainer(ctx: RunContext, spec: SandboxSpec, io: Sandb
   }
 }
 
-/** Creates the container and refuses it (removing it) unless every hardening setting landed. */
-async function createHardened(ctx: RunContext, spec: SandboxSpec, egress: EgressAttachment | undefined): Promise<string> {
+/**
+ * Creates the container and refuses it (removing it) unless every hardening setting landed.
+ * `name` names it on the engine (the warm pool's containers); runs leave it to the engine.
+ */
+export async function createHardened(ctx: RunContext, spec: SandboxSpec, egress: EgressAttachment | undefined, name?: string): Promise<string> {
   const options = containerOptions(spec, ctx.ociRuntime, egress);
   let created: { id: string; warnings: string[] };
   try {
-    created = await createWithWarnings(ctx.engine, options);
+    created = await createWithWarnings(ctx.engine, options, name);
   } catch (error) {
     if (statusCodeOf(error) === 404) throw missingImageError(spec.image, error);
     throw dockerError(error, ctx.socketPath, "creating the sandbox");
@@ -96,8 +100,8 @@ async function createHardened(ctx: RunContext, spec: SandboxSpec, egress: Egress
 }
 
 /** POST /containers/create, keeping the Warnings: they are the signal that a limit was not enforced. */
-async function createWithWarnings(engine: EngineClient, options: ContainerCreateOptions): Promise<{ id: string; warnings: string[] }> {
-  const body = await engine.json<{ Id?: unknown; Warnings?: unknown }>("POST", "/containers/create", { body: options });
+async function createWithWarnings(engine: EngineClient, options: ContainerCreateOptions, name: string | undefined): Promise<{ id: string; warnings: string[] }> {
+  const body = await engine.json<{ Id?: unknown; Warnings?: unknown }>("POST", "/containers/create", { body: options, ...(name ? { query: { name } } : {}) });
   if (typeof body?.Id !== "string") throw new AegisError("internal", "Docker create returned no container id");
   const warnings = Array.isArray(body.Warnings) ? body.Warnings.filter((w): w is string => typeof w === "string") : [];
   return { id: body.Id, warnings };
@@ -106,10 +110,6 @@ async function createWithWarnings(engine: EngineClient, options: ContainerCreate
 async function execute(ctx: RunContext, container: string, spec: SandboxSpec, io: SandboxIo, startedAt: number, egress: EgressSession | undefined): Promise<SandboxResult> {
   let reason: KillReason | undefined;
   let started = false;
-  let closed = false;
-  let truncated = false;
-  let consumerError: unknown;
-  const bytes: Record<StreamName, number> = { stdout: 0, stderr: 0 };
 
   const sendKill = () => void ctx.engine.request("POST", `/containers/${container}/kill`, { query: { signal: "SIGKILL" } }).catch(() => undefined);
   // The first reason wins: a timeout that fires while an abort is being handled stays an abort.
@@ -119,25 +119,7 @@ async function execute(ctx: RunContext, container: string, spec: SandboxSpec, io
     if (started) sendKill();
   };
 
-  const demux = createDemuxer((stream, chunk) => {
-    if (closed || truncated) return;
-    const room = spec.limits.outputBytes - bytes.stdout - bytes.stderr;
-    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    if (part.length > 0) {
-      bytes[stream] += part.length;
-      try {
-        io[stream](part);
-      } catch (error) {
-        // A failing consumer must not leave the sandbox running unobserved.
-        consumerError ??= error;
-        kill("abort");
-      }
-    }
-    if (chunk.length > room) {
-      truncated = true;
-      kill("output");
-    }
-  });
+  const output = createOutputSink(spec.limits.outputBytes, io, kill);
 
   // Attach before start so no early output is lost; the engine streams the multiplexed
   // frames on this response until the container exits.
@@ -147,7 +129,7 @@ async function execute(ctx: RunContext, container: string, spec: SandboxSpec, io
     .catch((error: unknown) => {
       throw dockerError(error, ctx.socketPath, "attaching to the sandbox");
     });
-  const drained = pump(response, demux);
+  const drained = pump(response, output.push);
 
   const onAbort = () => kill("abort");
   io.signal?.addEventListener("abort", onAbort, { once: true });
@@ -165,22 +147,78 @@ async function execute(ctx: RunContext, container: string, spec: SandboxSpec, io
       await settleWithin(drained, DRAIN_MS);
     }
   } finally {
-    closed = true;
+    output.close();
     clearTimeout(timer);
     io.signal?.removeEventListener("abort", onAbort);
     attach.abort();
   }
-  if (consumerError !== undefined) throw consumerError;
+  if (output.consumerError !== undefined) throw output.consumerError;
   const oomKilled = started ? await wasOomKilled(ctx.engine, container) : false;
+  return finalResult(startedAt, container, reason, exitCode, oomKilled, output);
+}
+
+/** The result of a run that got as far as its container: our kill reason wins over the exit status. */
+export function finalResult(startedAt: number, container: string, reason: KillReason | undefined, exitCode: number, oomKilled: boolean, output: OutputSink): SandboxResult {
   return {
     ...emptyResult(startedAt, container),
     exitCode: reason === "abort" ? EXIT_ABORTED : reason === "timeout" ? EXIT_TIMEOUT : exitCode,
     timedOut: reason === "timeout",
     aborted: reason === "abort",
     oomKilled,
-    outputTruncated: truncated,
-    stdoutBytes: bytes.stdout,
-    stderrBytes: bytes.stderr,
+    outputTruncated: output.truncated,
+    stdoutBytes: output.bytes.stdout,
+    stderrBytes: output.bytes.stderr,
+  };
+}
+
+/** Where the multiplexed output of a run goes; shared by the cold and the warm (exec) path. */
+export interface OutputSink {
+  /** Feeds raw attach/exec stream bytes (8-byte frame headers included). */
+  push(chunk: Uint8Array): void;
+  /** Drops everything that arrives from now on (the run is over). */
+  close(): void;
+  readonly bytes: Readonly<Record<StreamName, number>>;
+  readonly truncated: boolean;
+  /** What a throwing consumer threw; the run was killed as aborted and the caller rethrows it. */
+  readonly consumerError: unknown;
+}
+
+/**
+ * Demuxes the stream, forwards at most `limit` bytes in total, and kills the run ("output")
+ * past it. A consumer that throws kills the run ("abort"): a failing consumer must not leave
+ * the sandbox running unobserved.
+ */
+export function createOutputSink(limit: number, io: SandboxIo, kill: (why: KillReason) => void): OutputSink {
+  const bytes: Record<StreamName, number> = { stdout: 0, stderr: 0 };
+  const state = { closed: false, truncated: false, consumerError: undefined as unknown };
+  const push = createDemuxer((stream, chunk) => {
+    if (state.closed || state.truncated) return;
+    const room = limit - bytes.stdout - bytes.stderr;
+    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    if (part.length > 0) {
+      bytes[stream] += part.length;
+      try {
+        io[stream](part);
+      } catch (error) {
+        state.consumerError ??= error;
+        kill("abort");
+      }
+    }
+    if (chunk.length > room) {
+      state.truncated = true;
+      kill("output");
+    }
+  });
+  return {
+    push,
+    close: () => void (state.closed = true),
+    bytes,
+    get truncated() {
+      return state.truncated;
+    },
+    get consumerError() {
+      return state.consumerError;
+    },
   };
 }
 
@@ -228,7 +266,8 @@ async function waitExit(ctx: RunContext, container: string): Promise<number> {
   }
 }
 
-async function wasOomKilled(engine: EngineClient, container: string): Promise<boolean> {
+/** Whether the engine saw the container's cgroup hit its memory limit (false once it is gone). */
+export async function wasOomKilled(engine: EngineClient, container: string): Promise<boolean> {
   try {
     return (await engine.json<ContainerInspectInfo>("GET", `/containers/${container}/json`)).State.OOMKilled === true;
   } catch {
@@ -247,7 +286,7 @@ export async function removeQuietly(engine: EngineClient, container: string): Pr
 }
 
 /** Feeds the attach response body to the demuxer until the engine closes it (or we abort). */
-async function pump(response: Response, demux: (chunk: Uint8Array) => void): Promise<void> {
+export async function pump(response: Response, demux: (chunk: Uint8Array) => void): Promise<void> {
   if (!response.body) return;
   const reader = response.body.getReader();
   try {
@@ -268,7 +307,8 @@ async function settleWithin(promise: Promise<void>, ms: number): Promise<void> {
   clearTimeout(timer);
 }
 
-function emptyResult(startedAt: number, containerId: string): SandboxResult {
+/** A result with nothing run yet, timed from `startedAt`; callers fill in what happened. */
+export function emptyResult(startedAt: number, containerId: string): SandboxResult {
   return {
     exitCode: 0,
     timedOut: false,
