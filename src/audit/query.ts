@@ -155,7 +155,7 @@ function summarise(entry: AuditEntry, decision: AuditEntry | undefined, approval
   }
   if (result?.result) {
     const r = result.result;
-    lines.push(`result (entry ${result.seq}): exit ${r.exitCode} in ${r.durationMs} ms${r.timedOut ? ", timed out" : ""}${r.killedBy ? `, killed by ${r.killedBy}` : ""}${r.error ? `, error: ${r.error}` : ""}; ${r.stdoutBytes} B stdout, ${r.stderrBytes} B stderr`);
+    lines.push(`result (entry ${result.seq}): exit ${r.exitCode} in ${r.durationMs} ms${r.timedOut ? ", timed out" : ""}${r.killedBy ? `, killed by ${r.killedBy}` : ""}${r.warm ? ", in a warm-pool container" : ""}${r.error ? `, error: ${r.error}` : ""}; ${r.stdoutBytes} B stdout, ${r.stderrBytes} B stderr`);
   } else if (decision?.decision?.kind === "allow") {
     lines.push("result: none recorded (still running, or the process died)");
   }

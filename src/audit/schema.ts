@@ -88,6 +88,8 @@ export const AuditRecord = z
         stderrBytes: z.number().int().nonnegative(),
         killedBy: z.string().max(200).optional(),
         error: z.string().max(2000).optional(),
+        /** The command ran in a claimed warm-pool container (removed after it), not one created for it. */
+        warm: z.literal(true).optional(),
       })
       .strict()
       .optional(),

@@ -96,6 +96,8 @@ export interface Executed {
   stdoutBytes: number;
   stderrBytes: number;
   killedBy: string | undefined;
+  /** Ran in a claimed warm-pool container (SandboxResult.warm). */
+  warm?: boolean;
   /** Time to the sandbox's first sign of life; absent when it failed to run. */
   startupMs?: number;
   error?: string;

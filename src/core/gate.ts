@@ -215,6 +215,7 @@ export class Gate {
         stderrBytes: executed.stderrBytes,
         ...(killedBy ? { killedBy } : {}),
         ...(executed.error ? { error: executed.error } : {}),
+        ...(executed.warm ? { warm: true as const } : {}),
       },
       ...(executed.redactions > 0 ? { redactions: executed.redactions, redactionKinds: executed.redactionKinds } : {}),
     } satisfies AuditRecord);

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { ContainerInspectInfo } from "dockerode";
 import { assemble } from "../../src/app.ts";
 import { Config, homeLayout, ensureHomeDirectories } from "../../src/core/index.ts";
-import { initAuditDir } from "../../src/audit/index.ts";
+import { initAuditDir, recentEntries } from "../../src/audit/index.ts";
 import { DockerRuntime } from "../../src/sandbox/docker/docker-runtime.ts";
 import { EngineClient } from "../../src/sandbox/docker/engine-client.ts";
 import { claimByRename, claimPooled, imageFacts, isIdle, listPooled, type Refusal } from "../../src/sandbox/docker/warm-pool-claim.ts";
@@ -338,6 +338,9 @@ describe("warm pool", () => {
       });
       // PID 1 of a pooled container is its `sleep`: the Gate's run (config limits) really ran warm.
       expect(await gateRun(["sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline"])).toEqual({ exitCode: 0, out: "sleep 2147483647 " });
+      // ...and the audit says so: the first run's result was cold, this one's warm.
+      const results = recentEntries(layout.audit).filter((entry) => entry.type === "result");
+      expect(results.map((entry) => (entry.result as { warm?: boolean } | undefined)?.warm ?? false)).toEqual([false, true]);
       // The Gate's run matched the pool (same limits as config): its container is gone...
       expect(containerExists(pooled ?? "")).toBe(false);
       // ...and the filler, told by the engine's events, made a new one.
