@@ -9,7 +9,7 @@ for tool in hyperfine wrk; do
 done
 bash scripts/build.sh
 benches=("$@")
-[ ${#benches[@]} -eq 0 ] && benches=(cli audit policy redact gvisor warm-pool panic console server openclaw-plugin)
+[ ${#benches[@]} -eq 0 ] && benches=(cli audit policy redact gvisor bwrap warm-pool panic console server openclaw-plugin)
 for bench in "${benches[@]}"; do
   echo "bench: $bench" >&2
   node_modules/.bin/bun "bench/$bench.ts"

@@ -28,6 +28,8 @@ command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)        # console and wizard 
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)  # the web dashboard's tests drive a real browser (playwright-core)
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus) # promtool checks the /metrics exposition
 command -v age >/dev/null 2>&1 || need_apt+=(age)              # the age CLI proves our store files interoperate
+command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)     # the bwrap sandbox runtime (hosts without Docker)
+command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)   # as root, bwrap is started as uid 65534 through setpriv
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "setup: missing system packages: ${need_apt[*]}; install them as root (apt-get install -y ${need_apt[*]})" >&2

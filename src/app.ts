@@ -1,10 +1,11 @@
+import { existsSync } from "node:fs";
 import { ApprovalQueue, startControlServer, type ControlServer } from "./approvals/index.ts";
 import { AuditLog, RecentTail } from "./audit/index.ts";
 import { EventBus, Gate, HISTORY_WINDOW_SECONDS, homeLayout, limitsFrom, loadConfig, LockdownStore, parseDuration, parseSize, requireInitialisedHome, type Config, type HomeLayout } from "./core/index.ts";
 import { egressAuditor } from "./core/egress-audit.ts";
 import { createBuiltinEngine, createCombinedEngine, loadUserPolicies, type PolicyEngine, type PolicyHistory } from "./policy/index.ts";
 import { createOpaEngine } from "./policy/opa/index.ts";
-import { createSandboxRuntime, engineRuntimeOf, isSandboxRuntimeName, startWarmPool, type SandboxRuntime, type SandboxRuntimeName, type WarmPoolHandle } from "./sandbox/index.ts";
+import { createSandboxRuntime, engineRuntimeOf, isDockerRuntime, isSandboxRuntimeName, startWarmPool, type SandboxRuntime, type SandboxRuntimeName, type WarmPoolHandle } from "./sandbox/index.ts";
 import { secretsSettingsFrom } from "./core/secrets-settings.ts";
 import { SecretResolver } from "./secrets/index.ts";
 import { AegisError } from "./shared/index.ts";
@@ -24,6 +25,12 @@ export interface App {
    * each built once and self-tested before its first run; undefined for a malformed name.
    */
   runtimes(name: SandboxRuntimeName): SandboxRuntime | undefined;
+  /**
+   * Kills every AegisClaw sandbox on this host, whichever runtime started it and in whichever
+   * process: the Docker engine's (every OCI runtime, selected by label) and bwrap's (its cgroups).
+   * Lockdown calls this. A host without a Docker socket has no Docker sandboxes to kill.
+   */
+  killAllSandboxes(): Promise<number>;
   /** Opens the audit log once (lazily: it takes the signing key and a file lock per append). */
   openAudit(): Promise<AuditLog>;
   /** The Gate, with the audit log opened. */
@@ -80,6 +87,17 @@ export function assemble(layout: HomeLayout, config: Config, options: Omit<AppOp
   // config.yaml's runtime is validated on load; building it cannot fall back to another one.
   const runtime = createSandboxRuntime(config.sandbox.runtime, runtimeOptions);
   built.set(runtime.name, runtime);
+  const killAllSandboxes = async (): Promise<number> => {
+    const docker = isDockerRuntime(runtime.name) ? runtime : runtimes("docker");
+    const families = [
+      existsSync(config.sandbox.dockerSocket) && docker ? docker.killAll() : Promise.resolve(0),
+      (runtimes("bwrap") as SandboxRuntime).killAll(),
+    ];
+    const outcomes = await Promise.allSettled(families);
+    const failed = outcomes.filter((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
+    if (failed.length > 0) throw new AegisError("unavailable", failed.map((outcome) => (outcome.reason instanceof Error ? outcome.reason.message : String(outcome.reason))).join("; "));
+    return outcomes.reduce((sum, outcome) => sum + (outcome.status === "fulfilled" ? outcome.value : 0), 0);
+  };
   const policy = createCombinedEngine(policyEngines(config, layout));
   // Read incrementally: re-parsing the log's tail for every decision cost ~2.5 ms each.
   const recent = new RecentTail(layout.audit, HISTORY_WINDOW_SECONDS * 1000);
@@ -110,6 +128,7 @@ export function assemble(layout: HomeLayout, config: Config, options: Omit<AppOp
     approvals,
     runtime,
     runtimes,
+    killAllSandboxes,
     openAudit,
     async gate() {
       return new Gate({ config, home: layout.root, audit: await openAudit(), runtime, runtimes, lockdown, bus, policy, history, approver: approvals, approvalTimeoutMs, secrets });

@@ -48,7 +48,7 @@ export async function runCli(rawArgv: string[], version: string): Promise<number
     .option("--scope <scope>", "Grant a scope to this run (repeatable), e.g. shell.exec or shell.exec:echo")
     .option("--image <image>", "Sandbox image (default from config: aegisclaw/base:busybox)")
     .option("--timeout <duration>", "Kill the run after this long, e.g. 30s, 5m (exit 124)")
-    .option("--runtime <name>", "Sandbox runtime: docker | gvisor | another OCI runtime registered with Docker (default from config; no fallback when unavailable)")
+    .option("--runtime <name>", "Sandbox runtime: docker | gvisor | bwrap | another OCI runtime registered with Docker (default from config; no fallback when unavailable)")
     .action((positional: string[], options: Options) => handle(async (c) => (await import("./commands/run.ts")).runRun(positional, options, c))());
 
   cli
@@ -57,7 +57,7 @@ export async function runCli(rawArgv: string[], version: string): Promise<number
     .option("--path <name=dir>", "With `simulate skill`: bind a path parameter of the skill (repeatable)")
     .option("--image <image>", "Sandbox image")
     .option("--timeout <duration>", "Wall-clock limit")
-    .option("--runtime <name>", "Sandbox runtime: docker | gvisor | a registered OCI runtime")
+    .option("--runtime <name>", "Sandbox runtime: docker | gvisor | bwrap | a registered OCI runtime")
     .action((positional: string[], options: Options) => handle(async (c) => (await import("./commands/simulate.ts")).runSimulate(positional, options, c))());
 
   cli
@@ -106,7 +106,7 @@ export async function runCli(rawArgv: string[], version: string): Promise<number
     .option("--path <name=dir>", "With run: bind a path parameter of the skill to a host directory (repeatable)")
     .option("--yes", "With add: accept an upgrade that adds scopes or loses its trusted signature")
     .option("--timeout <duration>", "With run: wall-clock limit (default: the skill's resources.timeout within sandbox.timeout)")
-    .option("--runtime <name>", "With run: sandbox runtime: docker | gvisor | a registered OCI runtime")
+    .option("--runtime <name>", "With run: sandbox runtime: docker | gvisor | bwrap | a registered OCI runtime")
     .action((action: string | undefined, args: string[], options: Options) =>
       handle(async (c) => (await import("./commands/skills.ts")).runSkills(action, args, options, c))(),
     );

@@ -129,7 +129,7 @@ export const Config = z
       .object({
         runtime: RuntimeNameSchema.default("docker")
           .describe(
-            "Sandbox runtime: docker (runc), gvisor (runsc, a user-space kernel; register it with scripts/setup-gvisor.sh), or the name of another OCI runtime registered with Docker (kata, ...), self-tested before its first run. --runtime overrides it per run. An unavailable runtime refuses runs; there is no fallback.",
+            "Sandbox runtime: docker (runc), gvisor (runsc, a user-space kernel; register it with scripts/setup-gvisor.sh), bwrap (bubblewrap, for hosts without Docker: base image only, no net.outbound), or the name of another OCI runtime registered with Docker (kata, ...), self-tested before its first run. --runtime overrides it per run. An unavailable runtime refuses runs; there is no fallback.",
           ),
         image: z.string().min(1).default("aegisclaw/base:busybox").describe("Default sandbox image."),
         timeout: Duration.default("5m").describe("Wall-clock limit of one run; exceeded runs are killed (exit 124)."),

@@ -68,6 +68,11 @@ export function prepareRun(input: RunRequest, config: Config, runtime: string, l
       hint: "use --runtime docker for runs that need the network",
     });
   }
+  if (egress.length > 0 && runtime === "bwrap") {
+    throw new AegisError("unavailable", `net.outbound cannot be enforced under bwrap: the egress proxy path is a Docker network, and bwrap could only share the host's network (${egress.map((s) => s.text).join(", ")})`, {
+      hint: "use --runtime docker for runs that need the network",
+    });
+  }
   // A run's own secrets.read scopes are requested (and granted) like files.*: config grants only
   // grant, so nothing in config.yaml hands a secret to every run. Values are read after the decision.
   const secrets = unique(request.grants.map((text) => parseScope(text)).filter((scope) => scope.kind === "secrets.read"));

@@ -13,7 +13,8 @@ export interface LockdownReport {
 
 interface LockdownDeps {
   store: LockdownStore;
-  runtime: SandboxRuntime;
+  /** Kills every sandbox (the app's killAllSandboxes: Docker's and bwrap's). */
+  runtime: Pick<SandboxRuntime, "killAll">;
   bus: EventBus;
   /** Opening the audit log may fail; lockdown must still take effect, so it is opened late. */
   openAudit: () => Promise<AuditLog>;

@@ -1,7 +1,8 @@
 import { statfsSync, statSync } from "node:fs";
 import { verifyLog } from "../audit/index.ts";
 import { exists, loadConfig, LockdownStore, type Config, type HomeLayout } from "../core/index.ts";
-import type { SandboxRuntime } from "../sandbox/index.ts";
+import { BWRAP_BASE_IMAGE } from "../sandbox/bwrap/index.ts";
+import { createSandboxRuntime, type SandboxRuntime } from "../sandbox/index.ts";
 import { dockerRuntimeRegistrations, type RuntimeRegistration } from "./engine-info.ts";
 
 /** One line of the doctor report. */
@@ -91,10 +92,15 @@ export function judgeGvisor(registrations: Record<string, RuntimeRegistration>, 
   return { id: "gvisor", status: "pass", message: `runsc registered with --network=none --oci-seccomp (${runsc.path || "runsc"})` };
 }
 
-export function checkBubblewrap(): Check {
-  const path = Bun.which("bwrap");
-  if (path) return { id: "bubblewrap", status: "pass", message: `${path} present` };
-  return { id: "bubblewrap", status: "warn", message: "bubblewrap not installed; optional, not used by this version", fix: "apt-get install bubblewrap" };
+/**
+ * bubblewrap: whether `--runtime bwrap` can run here (bwrap, setpriv as root, writable cgroups,
+ * user namespaces). Optional unless config.yaml selects it.
+ */
+export async function checkBubblewrap(selected: boolean): Promise<Check> {
+  const status = await createSandboxRuntime("bwrap", { selfTestImage: BWRAP_BASE_IMAGE }).status();
+  if (status.available) return { id: "bubblewrap", status: "pass", message: `usable with --runtime bwrap: ${status.detail}` };
+  const message = `${status.detail}${selected ? "; sandbox.runtime is bwrap, so every run is refused" : "; optional (--runtime bwrap, for hosts without Docker)"}`;
+  return { id: "bubblewrap", status: selected ? "fail" : "warn", message, fix: status.hint ?? "apt-get install -y bubblewrap" };
 }
 
 export async function checkAudit(layout: HomeLayout): Promise<Check> {

@@ -1,6 +1,7 @@
 /** Posture checks of the sandbox: which runtime, whether seccomp is proven in force, and network. */
 import type { Config } from "../core/index.ts";
 import { parseScope } from "../policy/index.ts";
+import { BWRAP_BASE_IMAGE, bwrapSelfTestReport } from "../sandbox/bwrap/index.ts";
 import { ociRuntimeOf as ociRuntimeOfName, type RuntimeStatus, type SelfTestEntry } from "../sandbox/index.ts";
 import { type EngineFacts, judgeSelfTest, type SelfTestVerdict } from "./engine-evidence.ts";
 import type { CheckResult } from "./score.ts";
@@ -23,16 +24,16 @@ export function runtimeCheck(config: Config, status: RuntimeStatus, facts: Engin
     return { earned: 0, detail: `sandbox.runtime is ${name}, which is not available: ${status.detail} (every run is refused)`, fix: status.hint ?? "run `aegisclaw doctor`" };
   }
   if (name === "gvisor") return { earned: 20, detail: "gvisor (runsc): each sandbox runs on a user-space kernel, not the host's" };
-  if (name !== "docker") {
-    // kata or firecracker may well isolate more than runc, but nothing here can prove it.
-    return { earned: RUNC_POINTS, detail: `${name} (an OCI runtime registered with Docker): hardened container whose self-test passes; AegisClaw cannot confirm its kernel isolation, so it scores like runc` };
-  }
   const runscRegistered = facts?.runtimes.runsc !== undefined;
-  return {
-    earned: RUNC_POINTS,
-    detail: "docker (runc): hardened container, but it shares the host kernel",
-    fix: runscRegistered ? "set `sandbox.runtime: gvisor` in config.yaml (runsc is registered on this engine)" : `register gVisor with ${GVISOR_SETUP}, then set \`sandbox.runtime: gvisor\` in config.yaml`,
-  };
+  const fix = runscRegistered ? "set `sandbox.runtime: gvisor` in config.yaml (runsc is registered on this engine)" : `register gVisor with ${GVISOR_SETUP}, then set \`sandbox.runtime: gvisor\` in config.yaml`;
+  const detail =
+    name === "docker"
+      ? "docker (runc): hardened container, but it shares the host kernel"
+      : name === "bwrap"
+        ? "bwrap (bubblewrap): namespaces, no capabilities, the AegisClaw seccomp filter and cgroup limits, but it shares the host kernel"
+        : // kata or firecracker may well isolate more than runc, but nothing here can prove it.
+          `${name} (an OCI runtime registered with Docker): hardened container whose self-test passes; AegisClaw cannot confirm its kernel isolation, so it scores like runc`;
+  return { earned: RUNC_POINTS, detail, fix };
 }
 
 /**
@@ -87,5 +88,20 @@ function isBroadNetGrant(grant: string): boolean {
     return parseScope(grant.trim()).wildcard === true;
   } catch {
     return true;
+  }
+}
+
+/**
+ * seccomp (10) under bwrap: its pass is kept per process, not on disk, and a bwrap self-test
+ * takes milliseconds, so posture runs it now and scores what the sandbox reports.
+ */
+export async function bwrapSeccompCheck(stateDir: string, status: RuntimeStatus): Promise<CheckResult> {
+  const fix = "run `aegisclaw doctor` and fix what the bubblewrap line says";
+  if (!status.available) return { earned: 0, detail: `bwrap is not available, so no sandbox gets the AegisClaw filter (every run is refused): ${status.detail}`, fix };
+  try {
+    const report = await bwrapSelfTestReport({ stateDir, selfTestImage: BWRAP_BASE_IMAGE });
+    return { earned: 10, detail: `a bwrap self-test just now saw seccomp filter mode ${report.seccomp}, and \`unshare\` answered ENOSYS as only the AegisClaw filter does` };
+  } catch (error) {
+    return { earned: 0, detail: `the bwrap self-test fails, so every run is refused: ${error instanceof Error ? error.message : String(error)}`, fix };
   }
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { type Config, type HomeLayout, homeLayout, loadConfig, LockdownStore, requireInitialisedHome } from "../core/index.ts";
 import { createSandboxRuntime, type SandboxRuntime } from "../sandbox/index.ts";
 import { auditCheck, lockdownCheck, policyCheck, secretsCheck, serverAuthCheck, skillSigningCheck } from "./checks-home.ts";
-import { networkCheck, runtimeCheck, seccompCheck } from "./checks-sandbox.ts";
+import { bwrapSeccompCheck, networkCheck, runtimeCheck, seccompCheck } from "./checks-sandbox.ts";
 import { engineFacts, readSelfTestEntry } from "./engine-evidence.ts";
 import { buildReport, type CheckResult, makeCheck } from "./score.ts";
 import type { PostureCheck, PostureReport } from "./types.ts";
@@ -80,7 +80,7 @@ async function configChecks(config: Config, layout: HomeLayout, given: SandboxRu
   const [status, facts] = await Promise.all([runtime.status(), engineFacts(config.sandbox.dockerSocket)]);
   return {
     runtime: runtimeCheck(config, status, facts),
-    seccomp: seccompCheck(config, facts, readSelfTestEntry(layout.state, config.sandbox.runtime), now),
+    seccomp: config.sandbox.runtime === "bwrap" ? await bwrapSeccompCheck(layout.state, status) : seccompCheck(config, facts, readSelfTestEntry(layout.state, config.sandbox.runtime), now),
     network: networkCheck(config),
     policy: policyCheck(config, layout),
   };

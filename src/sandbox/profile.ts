@@ -4,7 +4,7 @@ import { EGRESS_GATEWAY, EGRESS_NETWORK, EGRESS_PROXY_PORTS } from "./egress/net
 import type { EgressAttachment } from "./egress/session.ts";
 import { validateLimits } from "./limits.ts";
 import { plannedSecretDir } from "./secret-dir.ts";
-import type { SandboxLimits, SandboxSpec } from "./types.ts";
+import { SECRETS_TARGET, type SandboxLimits, type SandboxSpec } from "./types.ts";
 
 /** What a sandbox would get, in words a person checks before approving (`simulate`). */
 export interface SandboxProfile {
@@ -33,6 +33,7 @@ export interface SandboxProfile {
  */
 export function describeProfile(spec: SandboxSpec, runtime = "docker", ociRuntime?: string): SandboxProfile {
   validateLimits(spec.limits);
+  if (runtime === "bwrap") return describeBwrapProfile(spec);
   // The run's proxy port is chosen when it starts; the plan shows the network as it will be.
   const planned: EgressAttachment | undefined = spec.egress
     ? { network: EGRESS_NETWORK, networkId: "", gateway: EGRESS_GATEWAY, proxyUrl: `http://${EGRESS_GATEWAY}:${EGRESS_PROXY_PORTS.first}` }
@@ -68,6 +69,30 @@ export function describeProfile(spec: SandboxSpec, runtime = "docker", ociRuntim
     capabilities: (host.CapDrop ?? []).includes("ALL") && (host.CapAdd ?? []).length === 0 ? "none (all dropped)" : "SOME",
     noNewPrivileges: (host.SecurityOpt ?? []).includes("no-new-privileges"),
     seccomp: `AegisClaw allow-list profile; ${SECCOMP_DENIED_SYSCALLS.length} dangerous syscalls answer ENOSYS`,
+    limits: { ...spec.limits, timeoutMs: spec.timeoutMs },
+  };
+}
+
+/** The bwrap runtime's profile (bwrap/bwrap-args.ts builds the same from the spec; docs/sandbox.md). */
+function describeBwrapProfile(spec: SandboxSpec): SandboxProfile {
+  const secrets = spec.secrets?.names ?? [];
+  return {
+    runtime: "bwrap (bubblewrap)",
+    image: spec.image,
+    argv: spec.argv,
+    user: "65534:65534 (the same uid on the host)",
+    rootFilesystem: "read-only",
+    network: "none (only lo; bwrap refuses net.outbound)",
+    mounts: [
+      // bwrap 0.8 cannot pass tmpfs mount flags: /tmp is not noexec under bwrap.
+      { target: "/tmp", type: "tmpfs", options: `rw,size=${spec.limits.tmpfsBytes}` },
+      ...(spec.mounts ?? []).map((mount) => ({ target: mount.target, type: "bind", options: mount.readOnly ? "ro" : "rw", source: mount.source })),
+      ...(secrets.length > 0 ? [{ target: SECRETS_TARGET, type: "copied files", options: "ro" }] : []),
+    ],
+    secrets,
+    capabilities: "none (all dropped)",
+    noNewPrivileges: true,
+    seccomp: `AegisClaw allow-list profile compiled to BPF; ${SECCOMP_DENIED_SYSCALLS.length} dangerous syscalls answer ENOSYS`,
     limits: { ...spec.limits, timeoutMs: spec.timeoutMs },
   };
 }

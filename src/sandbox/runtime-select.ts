@@ -1,5 +1,6 @@
 /**
  * The runtimes a run can choose (`sandbox.runtime`, `--runtime`) and how each is built.
+ * - `bwrap`: bubblewrap, for hosts without Docker (bwrap/: base image only, no egress);
  * - `docker`: the hardened Docker backend on the engine's runc;
  * - `gvisor`: the same backend with runsc, adding a user-space kernel;
  * - any other name an engine has registered as an OCI runtime (kata, firecracker, ...): the same
@@ -8,10 +9,11 @@
  * Cheap to import: the backend loads on the first method call.
  */
 import { AegisError } from "../shared/index.ts";
+import { BWRAP_BASE_IMAGE, createBwrapRuntime } from "./bwrap/index.ts";
 import type { EgressAuditor, RunningSandbox, RuntimeStatus, SandboxIo, SandboxResult, SandboxRuntime, SandboxSpec } from "./types.ts";
 
 /** The runtimes this version names itself; any other valid name is a Docker OCI runtime. */
-export const BUILTIN_RUNTIMES = ["docker", "gvisor"] as const;
+export const BUILTIN_RUNTIMES = ["docker", "gvisor", "bwrap"] as const;
 
 /** A runtime name as configured or given on the command line (validated by isSandboxRuntimeName). */
 export type SandboxRuntimeName = string;
@@ -42,16 +44,21 @@ export interface SandboxRuntimeOptions {
   egressAudit?: EgressAuditor;
 }
 
-/** The OCI runtime a runtime name runs on (`runc` for docker). */
+/** True for the runtimes that run on the Docker engine (all but bwrap). */
+export function isDockerRuntime(name: SandboxRuntimeName): boolean {
+  return name !== "bwrap";
+}
+
+/** The OCI runtime a Docker runtime name runs on (`runc` for docker); bwrap has none, and says "bwrap". */
 export function ociRuntimeOf(name: SandboxRuntimeName): string {
   if (name === "docker") return "runc";
   if (name === "gvisor") return "runsc";
   return name;
 }
 
-/** The `HostConfig.Runtime` a run on `name` asks the engine for; undefined is the engine's default (runc). */
+/** The `HostConfig.Runtime` a run on `name` asks the engine for; undefined is the engine's default (runc), or bwrap. */
 export function engineRuntimeOf(name: SandboxRuntimeName): string | undefined {
-  return name === "docker" ? undefined : ociRuntimeOf(name);
+  return name === "docker" || !isDockerRuntime(name) ? undefined : ociRuntimeOf(name);
 }
 
 /** Why `name` cannot be a runtime, or undefined when it can. */
@@ -82,6 +89,8 @@ export function requireRuntimeName(name: string): SandboxRuntimeName {
  */
 export function createSandboxRuntime(name: SandboxRuntimeName, options: SandboxRuntimeOptions): SandboxRuntime {
   requireRuntimeName(name);
+  // bwrap has only the base image, so its self-test always runs there, whatever sandbox.image says.
+  if (name === "bwrap") return createBwrapRuntime({ ...(options.stateDir ? { stateDir: options.stateDir } : {}), selfTestImage: BWRAP_BASE_IMAGE });
   let loaded: Promise<SandboxRuntime> | undefined;
   const real = (): Promise<SandboxRuntime> => {
     loaded ??= import("./self-tested-runtime.ts").then((module) => module.selfTestedRuntime(name, options));

@@ -78,8 +78,13 @@ export async function prepareSamples(f: ServerFixture): Promise<SampleIds> {
  * Replaces the runtime's killAll with a recorder: the lockdown route must never kill the
  * containers other engineers' tests run on this engine. Everything else is the real runtime.
  */
-export function recordingKillAll(kills: number[]): (app: { runtime: SandboxRuntime }) => void {
+export function recordingKillAll(kills: number[]): (app: { runtime: SandboxRuntime; killAllSandboxes: () => Promise<number> }) => void {
   return (app) => {
+    // Lockdown kills through killAllSandboxes; the runtime's own killAll is stubbed too.
+    app.killAllSandboxes = async () => {
+      kills.push(Date.now());
+      return 0;
+    };
     const real = app.runtime;
     app.runtime = {
       name: real.name,

@@ -116,7 +116,7 @@ export async function createLiveBackend(app: App, who: string, listening?: strin
       }
     },
     async lockdown(reason: string) {
-      const report = await engageLockdown({ store: app.lockdown, runtime: app.runtime, bus: app.bus, openAudit: app.openAudit }, { name: who, source: "tui" }, reason);
+      const report = await engageLockdown({ store: app.lockdown, runtime: { killAll: app.killAllSandboxes }, bus: app.bus, openAudit: app.openAudit }, { name: who, source: "tui" }, reason);
       lockdownActive = true;
       return { killed: report.killed };
     },

@@ -14,7 +14,7 @@ export async function runLockdown(options: Record<string, unknown>, ctx: CliCont
   const app = appForLockdown(ctx);
   try {
     const report = await engageLockdown(
-      { store: app.lockdown, runtime: app.runtime, bus: app.bus, openAudit: app.openAudit },
+      { store: app.lockdown, runtime: { killAll: app.killAllSandboxes }, bus: app.bus, openAudit: app.openAudit },
       localActor(),
       reason,
     );

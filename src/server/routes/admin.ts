@@ -16,7 +16,7 @@ export const adminRoutes = [
     handle: async (call, ctx) => {
       const reason = call.body.reason ?? "lockdown via API";
       const { app } = ctx;
-      const report = await engageLockdown({ store: app.lockdown, runtime: app.runtime, bus: app.bus, openAudit: app.openAudit }, actorOf(call), reason);
+      const report = await engageLockdown({ store: app.lockdown, runtime: { killAll: app.killAllSandboxes }, bus: app.bus, openAudit: app.openAudit }, actorOf(call), reason);
       if (report.killError) ctx.log(`aegisclaw serve: lockdown: could not kill sandboxes: ${report.killError}`);
       if (report.auditError) ctx.log(`aegisclaw serve: lockdown is active but could not be audited: ${report.auditError}`);
       return json({ active: true, reason, ...report });
