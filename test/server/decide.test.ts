@@ -42,6 +42,17 @@ describe("server decide: a verdict without execution", () => {
     expect(verdict.reasons.map((r) => r.rule).join(" ")).toMatch(/not-granted|no-scope|scope/);
   });
 
+  test("decide: the token that asked cannot approve its own request (403 self-approval); another token can", async () => {
+    const waiting = decide(strict, { argv: ["echo", "self"], scopes: ["shell.exec"] });
+    const request = await eventually(async () => ((await body(await strict.call("/api/v1/approvals", { as: "viewer" }))).pending as Array<{ id: string; requestHash: string; argv: string[] }>).find((p) => p.argv.join(" ") === "echo self"), 2000, "the ask");
+    const own = await strict.call(`/api/v1/approvals/${request.id}/approve`, { as: "operator", method: "POST", json: { requestHash: request.requestHash } });
+    expect(own.status).toBe(403);
+    expect(await body(own)).toMatchObject({ error: { code: "self-approval" } });
+    expect(((await body(await strict.call("/api/v1/approvals", { as: "viewer" }))).pending as Array<{ id: string }>).map((p) => p.id)).toContain(request.id);
+    expect((await strict.call(`/api/v1/approvals/${request.id}/approve`, { as: "admin", method: "POST", json: { requestHash: request.requestHash } })).status).toBe(200);
+    expect((await waiting).status).toBe(200);
+  });
+
   test("decide: ask waits for a person; an approval over the API makes it allow, recorded with who approved", async () => {
     const waiting = decide(strict, { argv: ["echo", "ask"], scopes: ["shell.exec"] });
     const request = await eventually(async () => ((await body(await strict.call("/api/v1/approvals", { as: "viewer" }))).pending as Array<{ id: string; requestHash: string }>)[0], 2000, "the ask");

@@ -23,8 +23,9 @@ describe("web dashboard: roles and hostile text (real Chromium, strict template,
   });
 
   /** A run submitted over the API by an agent (operator token): the policy asks, so it waits. */
+  // The agent has a token of its own (here the admin one): a token never approves what it asked for.
   const agentRun = async (argv: string[]) => {
-    const created = await f.call("/api/v1/runs", { as: "operator", method: "POST", json: { argv, scopes: ["shell.exec"] } });
+    const created = await f.call("/api/v1/runs", { as: "admin", method: "POST", json: { argv, scopes: ["shell.exec"] } });
     expect(created.status).toBe(202);
     return (await body(created)) as { runId: string; requestHash: string };
   };
