@@ -3,6 +3,7 @@ import { highestRisk, parseEnforceableScopes, parseRequestedScope, parseScope, s
 import { compileMounts, type SandboxLimits, type SandboxMount, type SandboxSpec } from "../sandbox/index.ts";
 import { AegisError } from "../shared/index.ts";
 import { requestHash, RunRequest, type NormalizedRunRequest } from "./action.ts";
+import { prepareServices } from "./gate-services.ts";
 import { lowerLimits, skillPolicyInput, skillSummary } from "./gate-skill.ts";
 import type { Config } from "./config.ts";
 import { parseDuration, parseSize } from "./units.ts";
@@ -53,7 +54,6 @@ export interface PreparedRun {
  */
 export function prepareRun(input: RunRequest, config: Config, runtime: string, lockdown: boolean, history: HistorySource, home: string): PreparedRun {
   const request = validate(input);
-  const granted = parseEnforceableScopes([...config.policy.grants, ...request.grants]);
   const image = request.image ?? config.sandbox.image;
   const timeoutMs = request.timeoutMs ?? parseDuration(config.sandbox.timeout) ?? 300_000;
   // Only file scopes are re-read as requests: a net.outbound grant may omit its port, which the request grammar refuses.
@@ -76,17 +76,22 @@ export function prepareRun(input: RunRequest, config: Config, runtime: string, l
   // A run's own secrets.read scopes are requested (and granted) like files.*: config grants only
   // grant, so nothing in config.yaml hands a secret to every run. Values are read after the decision.
   const secrets = unique(request.grants.map((text) => parseScope(text)).filter((scope) => scope.kind === "secrets.read"));
+  // Multi-container runs: each service's own grants and mounts; every service's scopes are requested.
+  const services = prepareServices(request, runtime, { home, dockerSocket: config.sandbox.dockerSocket }, mounts);
+  const granted = parseEnforceableScopes([...config.policy.grants, ...request.grants, ...(services?.grants ?? [])]);
+  const serviceMounts = services && Object.keys(services.mounts).length > 0 ? { serviceMounts: services.mounts } : {};
   // `grants` (as given) is part of the request, so the hash covers every net.outbound scope.
-  const hash = requestHash({ ...request, image, runtime, timeoutMs, ...(mounts.length > 0 ? { mounts } : {}) });
+  const hash = requestHash({ ...request, image, runtime, timeoutMs, ...(mounts.length > 0 ? { mounts } : {}), ...serviceMounts });
   const runId = newRunId();
-  const requested = [programScope(request.argv[0] ?? ""), ...files, ...egress, ...secrets];
+  const allMounts = [...mounts, ...Object.values(services?.mounts ?? {}).flat()];
+  const requested = unique([programScope(request.argv[0] ?? ""), ...files, ...egress, ...secrets, ...(services?.requested ?? [])]);
   const policyInput: PolicyInput = {
     action: "run",
     actor: request.actor,
     argv: request.argv,
     image,
     runtime,
-    requested: requested.map((scope) => redirected(scope.kind === "net.outbound" ? netCoverage(scope, granted) : coverage(scope, granted), scope, mounts)),
+    requested: requested.map((scope) => redirected(scope.kind === "net.outbound" ? netCoverage(scope, granted) : coverage(scope, granted), scope, allMounts)),
     granted: granted.map((scope) => ({ scope: scope.text, kind: scope.kind, risk: scope.risk })),
     skill: skillPolicyInput(request),
     lockdown,
@@ -104,6 +109,7 @@ export function prepareRun(input: RunRequest, config: Config, runtime: string, l
     ...(request.env ? { env: request.env } : {}),
     ...(egress.length > 0 ? { egress: { allow: egress.map((scope) => scope.text), actor: request.actor, requestHash: hash } } : {}),
     ...(secrets.length > 0 ? { secrets: { names: secretNames(secrets) } } : {}),
+    ...(services && request.service ? { compose: { service: request.service, sidecars: services.sidecars } } : {}),
   };
   const summary = {
     argv: request.argv,
@@ -115,6 +121,7 @@ export function prepareRun(input: RunRequest, config: Config, runtime: string, l
     ...(mounts.length > 0 ? { mounts: mounts.map(describeMount) } : {}),
     ...(egress.length > 0 ? { egress: egress.map((scope) => scope.text) } : {}),
     ...(secrets.length > 0 ? { secrets: secretNames(secrets) } : {}),
+    ...(services ? { services: services.summary } : {}),
     ...skillSummary(request),
   };
   return { request, runId, hash, spec, policyInput, summary };

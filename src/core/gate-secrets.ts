@@ -27,7 +27,9 @@ export async function checkRunSecrets(source: RunSecretSource | undefined, prepa
   await source.check(names);
   if (names.length > 0) prepareSecretsBase();
   // The environment is checked too: it is stored in the container's config (docker inspect).
-  refuseKnownValues([...prepared.request.argv, ...Object.values(prepared.spec.env ?? {})], await source.known());
+  const sidecars = prepared.spec.compose?.sidecars ?? [];
+  const texts = [...prepared.request.argv, ...Object.values(prepared.spec.env ?? {}), ...sidecars.flatMap((sidecar) => [...sidecar.argv, ...Object.values(sidecar.env ?? {})])];
+  refuseKnownValues(texts, await source.known());
 }
 
 /**

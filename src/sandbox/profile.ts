@@ -17,6 +17,8 @@ export interface SandboxProfile {
   network: string;
   /** Present when the run is granted net.outbound: the only way out, and what it lets through. */
   egress?: { network: string; proxy: string; allow: string[]; dns: string };
+  /** Multi-container runs: the services started beside this one, each with its own command and mounts (same hardening). */
+  services?: Array<{ name: string; argv: string[]; mounts: Array<{ target: string; type: string; options: string; source?: string }> }>;
   /** tmpfs /tmp plus each granted bind mount (`options` is `ro` or `rw`; `source` the host path), and `/run/secrets` when secrets are granted. */
   mounts: Array<{ target: string; type: string; options: string; source?: string }>;
   /** Names of the secrets delivered as files in /run/secrets (never values). */
@@ -50,7 +52,14 @@ export function describeProfile(spec: SandboxSpec, runtime = "docker", ociRuntim
     argv: spec.argv,
     user: options.User ?? SANDBOX_USER,
     rootFilesystem: "read-only",
-    network: spec.egress ? `${host.NetworkMode ?? "?"} (internal; only via the AegisClaw egress proxy to ${allow.join(", ")})` : (host.NetworkMode ?? "none"),
+    network: spec.compose
+      ? `aegisclaw-run-${spec.runId} (internal, no host address; shared only with this run's services ${spec.compose.sidecars.map((sidecar) => sidecar.name).join(", ")}; this one is ${spec.compose.service})`
+      : spec.egress
+        ? `${host.NetworkMode ?? "?"} (internal; only via the AegisClaw egress proxy to ${allow.join(", ")})`
+        : (host.NetworkMode ?? "none"),
+    ...(spec.compose
+      ? { services: spec.compose.sidecars.map((sidecar) => ({ name: sidecar.name, argv: sidecar.argv, mounts: (sidecar.mounts ?? []).map((mount) => ({ target: mount.target, type: "bind", options: mount.readOnly ? "ro" : "rw", source: mount.source })) })) }
+      : {}),
     ...(spec.egress
       ? {
           egress: {

@@ -52,6 +52,45 @@ export interface SandboxSpec {
    * directory on the host. Absent means no `/run/secrets` at all. Never holds a value.
    */
   secrets?: SandboxSecrets;
+  /**
+   * A multi-container run (a `platform: docker-compose` skill): this spec is the main service,
+   * `compose.sidecars` run beside it, each in its own hardened container, all on a private
+   * network of the run (docker/compose-run.ts). Absent: one container.
+   */
+  compose?: SandboxCompose;
+  /**
+   * The run's private network, set by the compose runner on each container's spec (never by
+   * the Gate): the container joins it alone, reachable by `alias`. Absent: no run network.
+   */
+  runNetwork?: SandboxRunNetwork;
+}
+
+/** The services of a multi-container run besides the main one (see SandboxSpec.compose). */
+export interface SandboxCompose {
+  /** The main service's name: its alias on the run network. */
+  service: string;
+  /** Started before the main service, in this order (dependencies first); removed with the run. */
+  sidecars: SandboxSidecar[];
+}
+
+/** One sidecar service: same image, limits and hardening as the main; only its own mounts. */
+export interface SandboxSidecar {
+  /** Service name: its alias on the run network. */
+  name: string;
+  argv: string[];
+  env?: Record<string, string>;
+  /** This service's own file grants; no other container of the run sees them. */
+  mounts?: SandboxMount[];
+}
+
+/** A run network as a container joins it. */
+export interface SandboxRunNetwork {
+  name: string;
+  id: string;
+  /** The network's gateway address, which the host does not hold (inhibit_ipv4): the container's unanswered DNS server. */
+  gateway: string;
+  /** The container's name on the network. */
+  alias: string;
 }
 
 /** Where the sandbox finds its granted secrets: one read-only file per name. */
@@ -172,3 +211,7 @@ export const LABEL_PID = "io.aegisclaw.pid";
 export const LABEL_POOL = "io.aegisclaw.pool";
 /** Upper bound of the warm pool's size per image: each idle container holds its memory reservation. */
 export const MAX_WARM_POOL_SIZE = 8;
+/** The service a container of a multi-container run belongs to. */
+export const LABEL_SERVICE = "io.aegisclaw.service";
+/** Marks a run's private network (docker/compose-network.ts); killAll removes these. */
+export const LABEL_RUN_NETWORK = "io.aegisclaw.run-network";

@@ -9,7 +9,7 @@ import { AegisError, isAegisError } from "../shared/index.ts";
 import { buildContextTar } from "./build-context.ts";
 import { lintDockerfile } from "./dockerfile.ts";
 import type { SkillImages } from "./images.ts";
-import { skillScopes } from "./manifest.ts";
+import { skillScopes, type SkillManifest } from "./manifest.ts";
 import { loadManifest, type ParsedManifest } from "./manifest-file.ts";
 import type { InstalledSkill, SkillRegistry } from "./registry.ts";
 import { verifyManifest, type Verification } from "./signing.ts";
@@ -92,8 +92,8 @@ export async function planInstall(dir: string, deps: InstallDeps): Promise<Insta
     plan.confirm.push(`the installed ${name} is damaged (${error.message}), so what it was granted cannot be compared`);
     return plan;
   }
-  const before = skillScopes(installed.parsed.manifest).map((scope) => scope.text);
-  const after = skillScopes(parsed.manifest).map((scope) => scope.text);
+  const before = permissionUnits(installed.parsed.manifest);
+  const after = permissionUnits(parsed.manifest);
   const previousVerification = verifyManifest(installed.parsed, installed.record.imageId, trusted);
   plan.previous = { version: installed.parsed.manifest.version, scopes: before, imageId: installed.record.imageId, verification: previousVerification };
   plan.added = after.filter((scope) => !before.includes(scope));
@@ -105,6 +105,15 @@ export async function planInstall(dir: string, deps: InstallDeps): Promise<Insta
     plan.confirm.push(`its publisher changes from ${previousVerification.publisher} to ${verification.publisher}`);
   }
   return plan;
+}
+
+/**
+ * What the permission diff compares: the skill's scopes and, for a docker-compose skill, which
+ * service gets each (moving a mount from one service to another widens that service).
+ */
+function permissionUnits(manifest: SkillManifest): string[] {
+  const services = Object.entries(manifest.services ?? {}).flatMap(([name, service]) => service.scopes.map((scope) => `${scope} (service ${name})`));
+  return [...skillScopes(manifest).map((scope) => scope.text), ...services];
 }
 
 /** Writes a planned install: tags the image and replaces the registry entry atomically. */

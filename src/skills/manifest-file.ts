@@ -1,13 +1,28 @@
 /** Reading and writing `manifest.yaml`: YAML with line numbers, schema errors as file:line: field. */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { lstatSync, readFileSync, realpathSync } from "node:fs";
+import { join, sep } from "node:path";
 import { LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
 import { AegisError } from "../shared/index.ts";
+import { checkComposeServices } from "./compose-check.ts";
+import { parseComposeFile, type ComposeFile } from "./compose-file.ts";
 import { SkillManifest, type ManifestSignature } from "./manifest.ts";
 
 /** The manifest file name inside a skill directory. */
 export const MANIFEST_FILE = "manifest.yaml";
+
+/**
+ * Where a docker-compose skill's compose file goes in the signed data: a key no manifest can
+ * have (the schema refuses unknown keys), so the signature covers the manifest and the compose
+ * file together, and existing signatures of docker skills are unchanged.
+ */
+export const COMPOSE_SIGNED_KEY = "$compose";
+
+/** A compose file's text and where it came from. */
+export interface ComposeSource {
+  text: string;
+  file: string;
+}
 
 /** A validated manifest and the data its signature covers. */
 export interface ParsedManifest {
@@ -19,6 +34,8 @@ export interface ParsedManifest {
   file: string;
   /** The YAML text (kept so `sign` can add the block without losing comments). */
   text: string;
+  /** platform docker-compose: the parsed compose file (its data is part of `signed`). */
+  compose?: ComposeFile;
 }
 
 /** Reads `<dir>/manifest.yaml`. */
@@ -30,7 +47,41 @@ export function loadManifest(dir: string): ParsedManifest {
   } catch (error) {
     throw new AegisError("bad-input", `cannot read ${file}: ${(error as Error).message}`, { hint: "a skill directory holds manifest.yaml and a Dockerfile (docs/skills.md)" });
   }
-  return parseManifest(text, file);
+  const composePath = composeFileOf(text);
+  return parseManifest(text, file, composePath === undefined ? undefined : readComposeSource(dir, composePath, file));
+}
+
+/** `compose_file` of a docker-compose manifest when it is a plausible path (the schema reports the rest). */
+function composeFileOf(text: string): string | undefined {
+  const data: unknown = parseDocument(text).toJS();
+  if (typeof data !== "object" || data === null) return undefined;
+  const { platform, compose_file: path } = data as Record<string, unknown>;
+  if (platform !== "docker-compose" || typeof path !== "string") return undefined;
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$/.test(path) || path.split("/").some((part) => part === "." || part === "..")) return undefined;
+  return path;
+}
+
+/** Reads the compose file, which must be a regular file inside the skill directory once symlinks are resolved. */
+function readComposeSource(dir: string, path: string, manifestFile: string): ComposeSource {
+  const file = join(dir, path);
+  const refuse = (why: string): never => {
+    throw new AegisError("bad-input", `${manifestFile}: compose_file: ${path} ${why}`, { hint: "the compose file is a regular file inside the skill directory (docs/skills.md)" });
+  };
+  let real: string;
+  let root: string;
+  try {
+    real = realpathSync(file);
+    root = realpathSync(dir);
+  } catch {
+    return refuse("does not exist");
+  }
+  if (!real.startsWith(`${root}${sep}`)) refuse("leads outside the skill directory (through a symlink)");
+  if (!lstatSync(real).isFile()) refuse("is not a regular file");
+  try {
+    return { text: readFileSync(real, "utf8"), file };
+  } catch (error) {
+    return refuse(`cannot be read: ${(error as Error).message}`);
+  }
 }
 
 /**
@@ -38,7 +89,7 @@ export function loadManifest(dir: string): ParsedManifest {
  * schema's output with defaults filled in), so a later version adding a default cannot break
  * existing signatures, and comments or formatting never matter.
  */
-export function parseManifest(text: string, file = MANIFEST_FILE): ParsedManifest {
+export function parseManifest(text: string, file = MANIFEST_FILE, composeSource?: ComposeSource): ParsedManifest {
   const lines = new LineCounter();
   const document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const yamlError = document.errors[0];
@@ -52,7 +103,14 @@ export function parseManifest(text: string, file = MANIFEST_FILE): ParsedManifes
   const result = SkillManifest.safeParse(data);
   if (!result.success) throw issueError(result.error.issues, document, lines, file);
   const { signature: _signature, ...signed } = data as Record<string, unknown>;
-  return { manifest: result.data, signed, signature: result.data.signature, file, text };
+  const parsed: ParsedManifest = { manifest: result.data, signed, signature: result.data.signature, file, text };
+  if (result.data.platform !== "docker-compose") return parsed;
+  if (composeSource === undefined) {
+    throw new AegisError("bad-input", `${file}: compose_file: the compose file ${result.data.compose_file ?? ""} was not found with the manifest`, { hint: "a docker-compose skill directory holds manifest.yaml, its compose file and a Dockerfile" });
+  }
+  const compose = parseComposeFile(composeSource.text, composeSource.file);
+  checkComposeServices(result.data, compose, (path) => lineOf(document, lines, path), file);
+  return { ...parsed, signed: { ...signed, [COMPOSE_SIGNED_KEY]: compose.data }, compose };
 }
 
 /** The manifest text with `signature` set to `block` (comments and layout kept). */
@@ -60,7 +118,7 @@ export function withSignature(parsed: ParsedManifest, block: ManifestSignature):
   const document = parseDocument(parsed.text);
   document.set("signature", document.createNode({ ...block }));
   const text = document.toString({ flowCollectionPadding: false, lineWidth: 0 });
-  parseManifest(text, parsed.file);
+  parseManifest(text, parsed.file, parsed.compose ? { text: parsed.compose.text, file: parsed.compose.file } : undefined);
   return text;
 }
 

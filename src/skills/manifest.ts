@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { parseDuration, parseSize } from "../core/index.ts";
+import { SERVICE_NAME_PATTERN } from "./compose-file.ts";
 import { parseSkillScope, PARAMETER_PATTERN, type SkillScope } from "./skill-scope.ts";
 
 /** Skill names: lower-case words joined by single hyphens, at most 64 characters. */
@@ -33,7 +34,14 @@ const Command = z
       .record(z.string().regex(ENV_NAME, { message: "expected an environment variable name" }), z.string().max(4096))
       .optional()
       .describe("Fixed environment for the command (not secrets: the manifest is plain text). PATH and proxy variables are the sandbox's."),
-    scopes: z.array(z.string()).max(64).optional().describe("The subset of the skill's scopes this command gets. Absent means all of them."),
+    scopes: z.array(z.string()).max(64).optional().describe("The subset of the skill's scopes this command gets. Absent means all of them. Not for docker-compose skills (a command gets its service's scopes)."),
+    service: z.string().optional().describe("platform docker-compose: the service the command runs in (its main service); the services it depends_on run beside it."),
+  })
+  .strict();
+
+const Service = z
+  .object({
+    scopes: z.array(z.string()).max(64).default([]).describe("The subset of the skill's scopes this service's container gets (mounts, programs). Empty means none."),
   })
   .strict();
 
@@ -63,10 +71,13 @@ const ManifestObject = z
     name: z.string().regex(SKILL_NAME_PATTERN, { message: "expected lower-case letters, digits and single hyphens (e.g. git-stats), at most 64 characters" }).describe("The skill's name; also where it is installed."),
     version: z.string().regex(VERSION, { message: "expected a version such as 1.2.0 or 1.2.0-rc.1" }).describe("Semantic version (no +build suffix)."),
     description: z.string().min(1).max(1000).describe("One or two sentences: what the skill does."),
-    platform: z.enum(["docker", "docker-compose"]).describe("docker: one container built from the skill's Dockerfile. docker-compose is not supported yet."),
+    platform: z.enum(["docker", "docker-compose"]).describe("docker: one container built from the skill's Dockerfile. docker-compose: several containers of that same image, one per service of compose_file."),
     image: z.string().max(200).describe("Tag the built image gets: aegisclaw/skill-<name>:<tag>. Runs use the image id, never the tag."),
-    compose_file: z.string().optional().describe("platform docker-compose only (not supported yet)."),
-    services: z.array(z.string()).optional().describe("platform docker-compose only (not supported yet)."),
+    compose_file: z.string().max(200).optional().describe("platform docker-compose only: the compose file, a relative path inside the skill directory."),
+    services: z
+      .record(z.string().regex(SERVICE_NAME_PATTERN, { message: "expected a lower-case service name" }), Service)
+      .optional()
+      .describe("platform docker-compose only: every service of compose_file with the scopes its own container gets."),
     scopes: z.array(z.string()).max(64).default([]).describe("Everything the skill may get. Empty means nothing beyond config's grants. Adding scopes in an upgrade needs confirmation."),
     commands: z.record(z.string().regex(COMMAND_NAME, { message: "expected a lower-case command name" }), Command).describe("What the skill can do, by name: `skills run NAME COMMAND`."),
     resources: Resources.optional().describe("Lower limits for the skill's runs; config's limits stay the ceilings."),
@@ -81,9 +92,16 @@ export type SkillCommand = z.infer<typeof Command>;
 
 function checkManifest(m: SkillManifest, context: z.RefinementCtx): void {
   const issue = (path: PropertyKey[], message: string) => context.addIssue({ code: "custom", path, message });
-  if (m.platform === "docker-compose") issue(["platform"], "docker-compose skills are not supported yet; use platform: docker (one container)");
-  for (const key of ["compose_file", "services"] as const) {
-    if (m[key] !== undefined) issue([key], "only for platform docker-compose, which is not supported yet");
+  if (m.platform === "docker") {
+    for (const key of ["compose_file", "services"] as const) {
+      if (m[key] !== undefined) issue([key], "only for platform docker-compose");
+    }
+  } else {
+    if (m.compose_file === undefined) issue(["compose_file"], "a docker-compose skill names its compose file (a path inside the skill directory)");
+    else if (!COMPOSE_PATH.test(m.compose_file) || m.compose_file.split("/").some((part) => part === "." || part === "..")) {
+      issue(["compose_file"], "expected a relative path inside the skill directory (letters, digits, . _ - /; no ..), e.g. compose.yaml");
+    }
+    if (m.services === undefined || Object.keys(m.services).length === 0) issue(["services"], "a docker-compose skill lists every service of its compose file with its scopes");
   }
   const [repository, tag] = m.image.split(":");
   if (repository !== `aegisclaw/skill-${m.name}` || tag === undefined || !DOCKER_TAG.test(tag) || m.image.split(":").length !== 2) {
@@ -99,19 +117,57 @@ function checkManifest(m: SkillManifest, context: z.RefinementCtx): void {
       issue(["scopes", index], error instanceof Error ? error.message : String(error));
     }
   });
+  const services = new Map<string, SkillScope[]>();
+  if (m.platform === "docker-compose") {
+    m.scopes.forEach((text, index) => {
+      const kind = scopes.get(safeText(text))?.kind;
+      if (kind === "net.outbound" || kind === "secrets.read") {
+        issue(["scopes", index], `${kind} is not supported in docker-compose skills yet (only shell.exec and files.* scopes); use platform: docker for a skill that needs it`);
+      }
+    });
+    for (const [service, definition] of Object.entries(m.services ?? {})) {
+      const own: SkillScope[] = [];
+      definition.scopes.forEach((text, index) => {
+        const scope = scopes.get(safeText(text));
+        if (scope) own.push(scope);
+        else issue(["services", service, "scopes", index], `${text} is not one of the skill's scopes; list it under scopes first`);
+      });
+      services.set(service, own);
+    }
+  }
   const commands = Object.entries(m.commands);
   if (commands.length === 0) issue(["commands"], "a skill needs at least one command");
-  for (const [name, command] of commands) checkCommand(name, command, scopes, issue);
+  for (const [name, command] of commands) {
+    if (m.platform === "docker") {
+      if (command.service !== undefined) issue(["commands", name, "service"], "only for platform docker-compose");
+      checkCommand(name, command, scopes, undefined, issue);
+      continue;
+    }
+    if (command.scopes !== undefined) issue(["commands", name, "scopes"], "a docker-compose command gets its service's scopes: list them under services.<name>.scopes");
+    if (command.service === undefined) issue(["commands", name, "service"], `a docker-compose command names the service it runs in (${[...services.keys()].join(", ")})`);
+    else if (!services.has(command.service)) issue(["commands", name, "service"], `${command.service} is not one of the skill's services (${[...services.keys()].join(", ")})`);
+    else checkCommand(name, command, scopes, services.get(command.service), issue);
+  }
 }
 
-function checkCommand(name: string, command: SkillCommand, scopes: ReadonlyMap<string, SkillScope>, issue: (path: PropertyKey[], message: string) => void): void {
-  const own: SkillScope[] = [];
-  if (command.scopes === undefined) own.push(...scopes.values());
+/** compose_file: a plain relative path (symlinks and the directory's bounds are checked when it is read). */
+const COMPOSE_PATH = /^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$/;
+
+function checkCommand(
+  name: string,
+  command: SkillCommand,
+  scopes: ReadonlyMap<string, SkillScope>,
+  serviceScopes: readonly SkillScope[] | undefined,
+  issue: (path: PropertyKey[], message: string) => void,
+): void {
+  const own: SkillScope[] = [...(serviceScopes ?? [])];
+  if (command.scopes === undefined && serviceScopes === undefined) own.push(...scopes.values());
   command.scopes?.forEach((text, index) => {
     const scope = scopes.get(safeText(text));
     if (scope) own.push(scope);
     else issue(["commands", name, "scopes", index], `${text} is not one of the skill's scopes; list it under scopes first`);
   });
+  const whose = serviceScopes === undefined ? "this command" : `service ${command.service}`;
   for (const key of Object.keys(command.env ?? {})) {
     if (RESERVED_ENV.has(key)) issue(["commands", name, "env", key], `${key} is set by the sandbox and cannot be overridden`);
   }
@@ -120,12 +176,12 @@ function checkCommand(name: string, command: SkillCommand, scopes: ReadonlyMap<s
   if (!program.startsWith("/") || PARAMETER_PATTERN.test(program)) {
     issue(["commands", name, "args", 0], `the program must be an absolute path in the image, e.g. /skill/${name}`);
   } else if (!own.some((scope) => scope.program === program)) {
-    issue(["commands", name, "args", 0], `program ${program} is not allowed by a scope of this command; add shell.exec:${program} to its scopes`);
+    issue(["commands", name, "args", 0], `program ${program} is not allowed by a scope of ${whose}; add shell.exec:${program} to its scopes`);
   }
   rest.forEach((arg, index) => {
     const parameter = PARAMETER_PATTERN.exec(arg)?.[1];
     if (parameter !== undefined && !own.some((scope) => scope.parameter === parameter)) {
-      issue(["commands", name, "args", index + 1], `{${parameter}} is not a path parameter of this command's scopes; add files.read:{${parameter}} (or files.write) to them`);
+      issue(["commands", name, "args", index + 1], `{${parameter}} is not a path parameter of ${whose}'s scopes; add files.read:{${parameter}} (or files.write) to them`);
     }
   });
 }
@@ -144,10 +200,17 @@ export function skillScopes(manifest: SkillManifest): SkillScope[] {
   return manifest.scopes.map(parseSkillScope);
 }
 
-/** The scopes one command gets, parsed. */
+/** The scopes one command gets, parsed: a docker-compose command's are its service's. */
 export function commandScopes(manifest: SkillManifest, command: SkillCommand): SkillScope[] {
+  if (command.service !== undefined) return serviceScopes(manifest, command.service);
   const all = skillScopes(manifest);
   if (command.scopes === undefined) return all;
   const wanted = new Set(command.scopes.map(safeText));
   return all.filter((scope) => wanted.has(scope.text));
+}
+
+/** The scopes one service of a docker-compose skill gets, parsed (none for an unknown service). */
+export function serviceScopes(manifest: SkillManifest, service: string): SkillScope[] {
+  const wanted = new Set((manifest.services?.[service]?.scopes ?? []).map(safeText));
+  return skillScopes(manifest).filter((scope) => wanted.has(scope.text));
 }

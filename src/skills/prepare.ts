@@ -4,7 +4,8 @@
  * request. `skills run`, the HTTP API and the MCP server share this, so the three cannot drift.
  */
 import { AegisError } from "../shared/index.ts";
-import { commandScopes } from "./manifest.ts";
+import { sidecarsOf } from "./compose-file.ts";
+import { commandScopes, serviceScopes } from "./manifest.ts";
 import { SkillRegistry, type InstalledSkill } from "./registry.ts";
 import { pickCommand, planSkillRun, type SkillRunPlan } from "./run.ts";
 import { verifyManifest, type Verification } from "./signing.ts";
@@ -38,7 +39,9 @@ export function summarizeSkill(skill: InstalledSkill, verification: Verification
   const { manifest } = skill.parsed;
   const commands = Object.entries(manifest.commands).map(([name, definition]) => {
     const scopes = commandScopes(manifest, definition);
-    const fromArgs = definition.args.flatMap((arg) => PARAMETER_PATTERN.exec(arg)?.[1] ?? []);
+    // A docker-compose command's services beside it take path parameters too.
+    const sidecars = definition.service !== undefined && skill.parsed.compose ? sidecarsOf(skill.parsed.compose, definition.service) : [];
+    const fromArgs = [...definition.args, ...sidecars.flatMap((name) => [...serviceScopes(manifest, name).map((scope) => (scope.parameter ? `{${scope.parameter}}` : ""))])].flatMap((arg) => PARAMETER_PATTERN.exec(arg)?.[1] ?? []);
     const paths = [...new Set([...scopes.flatMap((scope) => scope.parameter ?? []), ...fromArgs])];
     return { name, ...(definition.description ? { description: definition.description } : {}), scopes: scopes.map((scope) => scope.text), paths };
   });

@@ -12,6 +12,8 @@ import { SKILL_NAME_PATTERN } from "./manifest.ts";
 import { MANIFEST_FILE, parseManifest, type ParsedManifest } from "./manifest-file.ts";
 
 const INSTALL_FILE = "install.json";
+/** A docker-compose skill's compose file, as installed (whatever its name in the source directory). */
+const INSTALLED_COMPOSE_FILE = "compose.yaml";
 
 /** What AegisClaw recorded when it installed a skill. */
 export const InstallRecord = z
@@ -63,7 +65,9 @@ export class SkillRegistry {
       throw new AegisError("bad-input", `skill ${name} is not installed`, { hint: "see `aegisclaw skills list`; install one with `aegisclaw skills add DIR`" });
     }
     const dir = join(this.root, name);
-    const parsed = parseManifest(readFileSync(join(dir, MANIFEST_FILE), "utf8"), join(dir, MANIFEST_FILE));
+    const composeFile = join(dir, INSTALLED_COMPOSE_FILE);
+    const compose = existsSync(composeFile) ? { text: readFileSync(composeFile, "utf8"), file: composeFile } : undefined;
+    const parsed = parseManifest(readFileSync(join(dir, MANIFEST_FILE), "utf8"), join(dir, MANIFEST_FILE), compose);
     let record: InstallRecord | undefined;
     try {
       record = InstallRecord.parse(JSON.parse(readFileSync(join(dir, INSTALL_FILE), "utf8")));
@@ -85,6 +89,7 @@ export class SkillRegistry {
     mkdirSync(staging, { mode: 0o700 });
     try {
       writeFileAtomic(join(staging, MANIFEST_FILE), parsed.text);
+      if (parsed.compose) writeFileAtomic(join(staging, INSTALLED_COMPOSE_FILE), parsed.compose.text);
       writeFileAtomic(join(staging, INSTALL_FILE), `${JSON.stringify(record, null, 2)}\n`);
       const target = join(this.root, name);
       const old = join(this.root, `.${name}.old-${unique}`);

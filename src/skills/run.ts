@@ -6,7 +6,8 @@
 import { resolve } from "node:path";
 import { parseDuration, parseSize } from "../core/index.ts";
 import { AegisError } from "../shared/index.ts";
-import { commandScopes, type SkillManifest } from "./manifest.ts";
+import { sidecarsOf } from "./compose-file.ts";
+import { commandScopes, serviceScopes, type SkillManifest } from "./manifest.ts";
 import type { InstalledSkill } from "./registry.ts";
 import type { SignatureStatus, Verification } from "./signing.ts";
 import { bindSkillScope, PARAMETER_PATTERN } from "./skill-scope.ts";
@@ -32,6 +33,18 @@ export interface SkillRunPlan {
   limits?: { pids?: number; memoryBytes?: number; cpus?: number };
   timeoutMs?: number;
   skill: SkillReference;
+  /** docker-compose skills: the service the command runs in. */
+  service?: string;
+  /** docker-compose skills: the services running beside it, dependencies first, each with its own grants. */
+  services?: SkillServiceRun[];
+}
+
+/** One sidecar service of a run: its compose command (bound), its own scopes (bound), its environment. */
+export interface SkillServiceRun {
+  name: string;
+  argv: string[];
+  grants: string[];
+  env?: Record<string, string>;
 }
 
 /**
@@ -80,7 +93,11 @@ export function planSkillRun(
   const definition = manifest.commands[command];
   if (!definition) throw new AegisError("usage", `skill ${manifest.name} has no command "${command}"`, { hint: `commands: ${Object.keys(manifest.commands).join(", ")}` });
   const scopes = commandScopes(manifest, definition);
-  const parameters = new Set(scopes.flatMap((scope) => (scope.parameter ? [scope.parameter] : [])));
+  const compose = skill.parsed.compose;
+  const sidecars = definition.service !== undefined && compose ? sidecarsOf(compose, definition.service) : [];
+  // Every participating service's path parameters are bound by the person running it.
+  const participating = [...scopes, ...sidecars.flatMap((name) => serviceScopes(manifest, name))];
+  const parameters = new Set(participating.flatMap((scope) => (scope.parameter ? [scope.parameter] : [])));
   for (const name of Object.keys(paths)) {
     if (!parameters.has(name)) {
       throw new AegisError("usage", `--path ${name}: command ${command} of ${manifest.name} has no path parameter ${name}`, {
@@ -90,6 +107,18 @@ export function planSkillRun(
   }
   const grants = scopes.map((scope) => bindSkillScope(scope, paths));
   const argv = [...definition.args.map((arg) => substitute(arg, paths)), ...userArgs];
+  const mainEnv = definition.service !== undefined ? compose?.services[definition.service]?.environment : undefined;
+  const env = { ...mainEnv, ...definition.env };
+  const services = sidecars.map((name): SkillServiceRun => {
+    const service = compose?.services[name];
+    if (!service?.command) throw new AegisError("internal", `service ${name} of ${manifest.name} has no command`);
+    return {
+      name,
+      argv: service.command.map((arg) => substitute(arg, paths)),
+      grants: serviceScopes(manifest, name).map((scope) => bindSkillScope(scope, paths)),
+      ...(Object.keys(service.environment).length > 0 ? { env: { ...service.environment } } : {}),
+    };
+  });
   const resources = manifest.resources;
   const limits = {
     ...(resources?.pids !== undefined ? { pids: resources.pids } : {}),
@@ -102,7 +131,7 @@ export function planSkillRun(
     argv,
     grants,
     image: skill.record.imageId,
-    ...(definition.env && Object.keys(definition.env).length > 0 ? { env: { ...definition.env } } : {}),
+    ...(Object.keys(env).length > 0 ? { env } : {}),
     ...(Object.keys(limits).length > 0 ? { limits } : {}),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     skill: {
@@ -114,6 +143,8 @@ export function planSkillRun(
       ...(verification.keyId ? { keyId: verification.keyId } : {}),
       imageDigest: skill.record.imageId,
     },
+    // A service with nothing beside it is a single container (and so gets no network at all).
+    ...(definition.service !== undefined && services.length > 0 ? { service: definition.service, services } : {}),
   };
 }
 

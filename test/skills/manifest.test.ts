@@ -41,7 +41,7 @@ describe("skill manifest", () => {
   test("manifest: errors name file:line: field and the fix", () => {
     const cases: Array<[string, string]> = [
       [BASE.replace("name: demo", "name: Demo_Skill"), "demo/manifest.yaml:1: name: expected lower-case letters"],
-      [BASE.replace("platform: docker", "platform: docker-compose"), "demo/manifest.yaml:4: platform: docker-compose skills are not supported yet"],
+      [BASE.replace("platform: docker", "platform: docker-compose"), "demo/manifest.yaml:1: compose_file: a docker-compose skill names its compose file"],
       [BASE.replace("platform: docker", "platform: podman"), "demo/manifest.yaml:4: platform:"],
       [BASE.replace("image: aegisclaw/skill-demo:1.0.0", "image: aegisclaw/base:busybox"), "demo/manifest.yaml:5: image: expected aegisclaw/skill-demo:<tag>"],
       [BASE.replace("  - files.read:{input}", "  - files.read:/etc"), "demo/manifest.yaml:8: scopes.1: files.read:/etc: a skill cannot name host paths"],
@@ -53,7 +53,7 @@ describe("skill manifest", () => {
       [`${BASE}    scopes: [net.outbound:example.com]\n`, "demo/manifest.yaml:12: commands.go.scopes.0: net.outbound:example.com is not one of the skill's scopes"],
       [`${BASE}resources:\n  memory: lots\n`, "demo/manifest.yaml:13: resources.memory: expected a size"],
       [`${BASE}    runAs: root\n`, 'demo/manifest.yaml:12: commands.go: Unrecognized key: "runAs"'],
-      [`${BASE}compose_file: compose.yaml\n`, "demo/manifest.yaml:12: compose_file: only for platform docker-compose, which is not supported yet"],
+      [`${BASE}compose_file: compose.yaml\n`, "demo/manifest.yaml:12: compose_file: only for platform docker-compose"],
       [BASE.replace("commands:\n  go:\n    args: [/skill/run, \"{input}\"]\n", "commands: {}\n"), "demo/manifest.yaml:9: commands: a skill needs at least one command"],
       [BASE.replace("version: 1.0.0", "version: 1.0.0+build"), "demo/manifest.yaml:2: version:"],
       [`${BASE}name: twice\n`, "demo/manifest.yaml:12: invalid YAML"],

@@ -19,8 +19,9 @@ export function describeVerification(verification: Verification): string {
 export function printSkillList(skills: ReadonlyArray<{ skill: InstalledSkill; verification: Verification }>, ctx: CliContext): void {
   if (ctx.json) {
     const rows = skills.map(({ skill, verification }) => {
-      const { name, version, description, scopes, commands } = skill.parsed.manifest;
-      return { name, version, description, imageId: skill.record.imageId, installedAt: skill.record.installedAt, signature: verification, scopes, commands: Object.keys(commands) };
+      const { name, version, description, scopes, commands, services } = skill.parsed.manifest;
+      const perService = services ? { services: Object.fromEntries(Object.entries(services).map(([service, definition]) => [service, definition.scopes])) } : {};
+      return { name, version, description, imageId: skill.record.imageId, installedAt: skill.record.installedAt, signature: verification, scopes, ...perService, commands: Object.keys(commands) };
     });
     ctx.stdout(`${JSON.stringify({ skills: rows })}\n`);
     return;
@@ -34,8 +35,12 @@ export function printSkillList(skills: ReadonlyArray<{ skill: InstalledSkill; ve
     ctx.stdout(`${name} ${version}  ${describeVerification(verification)}\n`);
     ctx.stdout(`  ${description}\n`);
     ctx.stdout(`  scopes    ${scopes.join(", ") || "none"}\n`);
+    for (const [service, definition] of Object.entries(skill.parsed.manifest.services ?? {})) {
+      ctx.stdout(`  service   ${service}: ${definition.scopes.join(", ") || "no scopes"}\n`);
+    }
     for (const [command, definition] of Object.entries(commands)) {
-      ctx.stdout(`  command   ${command}${definition.description ? `: ${definition.description}` : ""}\n`);
+      const where = definition.service ? ` (in ${definition.service})` : "";
+      ctx.stdout(`  command   ${command}${where}${definition.description ? `: ${definition.description}` : ""}\n`);
     }
   }
 }

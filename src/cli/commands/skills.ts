@@ -135,6 +135,7 @@ function describePlan(plan: InstallPlan): string {
     if (plan.added.length === 0 && plan.removed.length === 0) lines.push("  scopes unchanged");
   } else {
     lines.push(`  scopes     ${scopes.join(", ") || "none"}`);
+    for (const [service, definition] of Object.entries(plan.parsed.manifest.services ?? {})) lines.push(`  service    ${service}: ${definition.scopes.join(", ") || "no scopes"}`);
   }
   return `${lines.join("\n")}\n`;
 }

@@ -96,6 +96,7 @@ export function containerOptions(spec: SandboxSpec, ociRuntime: string | undefin
       ...(ociRuntime ? { Runtime: ociRuntime } : {}),
       ...network.host,
     },
+    ...(network.networking ? { NetworkingConfig: network.networking } : {}),
   };
 }
 

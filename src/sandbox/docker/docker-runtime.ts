@@ -12,6 +12,8 @@ import { EngineClient } from "./engine-client.ts";
 import { removeQuietly, runContainer } from "./run-container.ts";
 import { isIdle, type Refusal } from "./warm-pool-claim.ts";
 import { runWarm } from "./warm-pool-run.ts";
+import { runCompose } from "./compose-run.ts";
+import { removeRunNetworks } from "./compose-network.ts";
 
 /** Where the engine is and which OCI runtime it should use (default: the engine's runc). */
 export interface DockerRuntimeOptions {
@@ -137,6 +139,8 @@ export class DockerRuntime implements SandboxRuntime {
   async run(spec: SandboxSpec, io: SandboxIo): Promise<SandboxResult> {
     const { egressAudit, egressResolve, onPoolRefused } = this.options;
     const ctx = { engine: this.engine, socketPath: this.socketPath, ociRuntime: this.ociRuntime, ...(egressAudit ? { egressAudit } : {}), ...(egressResolve ? { egressResolve } : {}) };
+    // A multi-container run (docker-compose skill) never uses the pool: its containers join the run's own network.
+    if (spec.compose) return runCompose(ctx, spec, io);
     return (await runWarm(ctx, spec, io, onPoolRefused)) ?? (await runContainer(ctx, spec, io));
   }
 
@@ -152,6 +156,8 @@ export class DockerRuntime implements SandboxRuntime {
     // remove({force:true}) is SIGKILL followed by removal in one engine call.
     const outcomes = await Promise.allSettled(containers.map((c) => removeQuietly(this.engine, c.Id).then(() => c.Id)));
     const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected");
+    // Multi-container runs' networks: with their containers gone, nothing of the runs is left.
+    await removeRunNetworks(this.engine, true).catch(() => 0);
     if (failures.length > 0) {
       const reasons = failures.map((f) => dockerMessage(f.reason)).join("; ");
       throw new AegisError("unavailable", `could not kill ${failures.length} of ${containers.length} sandboxes: ${reasons}`, { hint: "check `docker ps` and the dockerd log" });

@@ -3,7 +3,7 @@
  * run granted net.outbound, the internal egress network only, with the run's proxy in the
  * environment, DNS pointed at an address the fence drops, and IPv6 off.
  */
-import type { ContainerInspectInfo, HostConfig } from "dockerode";
+import type { ContainerCreateOptions, ContainerInspectInfo, HostConfig } from "dockerode";
 import { AegisError } from "../../shared/index.ts";
 import type { EgressAttachment } from "../egress/session.ts";
 import type { SandboxSpec } from "../types.ts";
@@ -13,7 +13,11 @@ export const PROXY_ENV_NAMES: readonly string[] = ["HTTP_PROXY", "HTTPS_PROXY", 
 const NO_IPV6 = "net.ipv6.conf.all.disable_ipv6";
 
 /** The container's network settings and proxy variables for `spec` with `egress` (or none). */
-export function networkSettings(spec: SandboxSpec, egress: EgressAttachment | undefined): { env: string[]; host: HostConfig; networkDisabled: boolean } {
+export function networkSettings(
+  spec: SandboxSpec,
+  egress: EgressAttachment | undefined,
+): { env: string[]; host: HostConfig; networkDisabled: boolean; networking?: ContainerCreateOptions["NetworkingConfig"] } {
+  if (spec.runNetwork !== undefined) return runNetworkSettings(spec, egress);
   if (spec.egress === undefined) {
     if (egress !== undefined) throw new AegisError("internal", "an egress network was given for a run without egress");
     return { env: [], host: { NetworkMode: "none" }, networkDisabled: true };
@@ -48,6 +52,7 @@ export function networkProblems(spec: SandboxSpec, info: ContainerInspectInfo, e
     if (!ok) problems.push(`${what} (engine has ${JSON.stringify(actual)})`);
   };
   const networks = Object.keys(info.NetworkSettings?.Networks ?? {});
+  if (spec.runNetwork !== undefined) return runNetworkProblems(spec.runNetwork, info);
   if (spec.egress === undefined || egress === undefined) {
     expect("no network", host.NetworkMode === "none" && networks.every((name) => name === "none"), host.NetworkMode);
     return problems;
@@ -75,4 +80,41 @@ export function startedAddress(info: ContainerInspectInfo, egress: EgressAttachm
     });
   }
   return endpoint.IPAddress;
+}
+
+/**
+ * A container of a multi-container run: on the run's private network only (internal, and the
+ * host holds no address on it), named by its service, DNS pointed at the network's gateway
+ * address (which nothing answers), IPv6 off. Service names resolve through the engine's
+ * embedded resolver, which answers them itself.
+ */
+function runNetworkSettings(spec: SandboxSpec, egress: EgressAttachment | undefined) {
+  const network = spec.runNetwork;
+  if (network === undefined) throw new AegisError("internal", "runNetworkSettings without a run network");
+  if (spec.egress !== undefined || egress !== undefined) throw new AegisError("internal", "a container on a run network cannot have egress (not supported yet)");
+  return {
+    env: [],
+    host: { NetworkMode: network.name, Dns: [network.gateway], DnsOptions: [], DnsSearch: [], Sysctls: { [NO_IPV6]: "1" }, PortBindings: {}, PublishAllPorts: false, ExtraHosts: [] } satisfies HostConfig,
+    networkDisabled: false,
+    networking: { EndpointsConfig: { [network.name]: { Aliases: [network.alias] } } },
+  };
+}
+
+/** Differences between what the engine stored and a container alone on its run network. */
+function runNetworkProblems(network: NonNullable<SandboxSpec["runNetwork"]>, info: ContainerInspectInfo): string[] {
+  const host = info.HostConfig;
+  const problems: string[] = [];
+  const expect = (what: string, ok: boolean, actual: unknown) => {
+    if (!ok) problems.push(`${what} (engine has ${JSON.stringify(actual)})`);
+  };
+  const networks = info.NetworkSettings?.Networks ?? {};
+  const names = Object.keys(networks);
+  expect(`only the run network ${network.name}`, host.NetworkMode === network.name && names.length === 1 && names[0] === network.name, { mode: host.NetworkMode, networks: names });
+  expect(`alias ${network.alias}`, (networks[network.name]?.Aliases ?? []).includes(network.alias), networks[network.name]?.Aliases);
+  expect(`DNS only ${network.gateway}`, JSON.stringify(host.Dns ?? []) === JSON.stringify([network.gateway]) && (host.DnsSearch ?? []).length === 0 && (host.DnsOptions ?? []).length === 0, host.Dns);
+  expect("IPv6 disabled", host.Sysctls?.[NO_IPV6] === "1", host.Sysctls);
+  expect("no published ports", Object.keys(host.PortBindings ?? {}).length === 0 && host.PublishAllPorts !== true, host.PortBindings);
+  expect("no extra hosts", (host.ExtraHosts ?? []).length === 0, host.ExtraHosts);
+  expect("no links", (host.Links ?? []).length === 0, host.Links);
+  return problems;
 }
