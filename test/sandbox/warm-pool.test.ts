@@ -12,8 +12,10 @@ import { Config, homeLayout, ensureHomeDirectories } from "../../src/core/index.
 import { initAuditDir, recentEntries } from "../../src/audit/index.ts";
 import { DockerRuntime } from "../../src/sandbox/docker/docker-runtime.ts";
 import { EngineClient } from "../../src/sandbox/docker/engine-client.ts";
+import { attachWithStdin } from "../../src/sandbox/docker/attach-stdin.ts";
 import { claimByRename, claimPooled, imageFacts, isIdle, listPooled, type Refusal } from "../../src/sandbox/docker/warm-pool-claim.ts";
-import { DEFAULT_POOL_MAX_AGE_MS, notPoolable, poolKey, pooledProblems } from "../../src/sandbox/docker/warm-pool-key.ts";
+import { DEFAULT_POOL_MAX_AGE_MS, notPoolable, poolKey, pooledProblems, poolProcessProblems } from "../../src/sandbox/docker/warm-pool-key.ts";
+import { createRunMarkerGate, notSendable, POOL_ARGV, POOL_REFUSED_EXIT, runHeader, runMarker, runNonce } from "../../src/sandbox/docker/warm-pool-script.ts";
 import { WarmPool } from "../../src/sandbox/docker/warm-pool.ts";
 import { DEFAULT_LIMITS, type SandboxSpec } from "../../src/sandbox/index.ts";
 import { BASE_IMAGE, requireDocker } from "../helpers/docker.ts";
@@ -39,6 +41,7 @@ const spec = (argv: string[], extra: Partial<SandboxSpec> = {}): SandboxSpec => 
 
 interface Ran {
   exitCode: number;
+  bytes: Buffer;
   warm: boolean;
   stdout: string;
   stderr: string;
@@ -52,15 +55,17 @@ interface Ran {
 async function run(what: SandboxSpec, options: { signal?: AbortSignal; onStdout?: () => void } = {}): Promise<Ran> {
   let stdout = "";
   let stderr = "";
+  const chunks: Uint8Array[] = [];
   const result = await runtime.run(what, {
     stdout: (chunk) => {
-      stdout += new TextDecoder().decode(chunk);
+      chunks.push(chunk.slice());
+      stdout += new TextDecoder().decode(chunk, { stream: true });
       options.onStdout?.();
     },
     stderr: (chunk) => void (stderr += new TextDecoder().decode(chunk)),
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  return { ...result, warm: result.warm === true, stdout, stderr };
+  return { ...result, warm: result.warm === true, stdout, stderr, bytes: Buffer.concat(chunks) };
 }
 
 /** Fills this test's pool of `size` idle containers for the base image and returns their ids. */
@@ -113,6 +118,153 @@ describe("warm pool", () => {
       expect(result.stdout).toBe("out a b hello world\n/tmp\n");
       expect(result.stderr).toBe("err\n");
     }
+  });
+
+  test("warm pool: the command is PID 1 and its argv arrives byte-exact, as in a cold run", async () => {
+    const args = [
+      "two words", "'single' \"double\"", "$(echo injected)", "`echo injected`", "; echo injected #", "a\nb", "trailing\n\n", "", "\n", " ",
+      "ünïcödé 日本 🦀", "x".repeat(64 * 1024), "-n", "=", "end", "0 1", "c2g=", "*", "\\", "$HOME",
+    ];
+    // `; exit` keeps sh as PID 1 (busybox sh execs a last simple command in place).
+    const argv = ["sh", "-c", 'printf "pid=%s\\n" "$$"; cat /proc/1/cmdline; exit', "sh", ...args];
+    const expected = Buffer.concat([Buffer.from("pid=1\n"), Buffer.from(`${argv.join("\0")}\0`)]);
+    await filled();
+    const warm = await run(spec(argv));
+    const cold = await run(spec(argv));
+    expect([warm.warm, cold.warm]).toEqual([true, false]);
+    for (const result of [warm, cold]) {
+      expect(result.exitCode).toBe(0);
+      expect(result.stderr).toBe("");
+      expect(result.bytes.equals(expected)).toBe(true);
+    }
+  });
+
+  test("warm pool: the run's env arrives exactly, and the command sees the same environment as a cold one", async () => {
+    const env = { SPACES: "a b  c", NEWLINES: "x\n\n", EMPTY: "", SHELLISH: "$(id) `id` 'q' \"dq\" ; | & >", UTF8: "ünï 🦀", EQUALS: "a=b=c", IFS: "x", HOME: "/tmp/home" };
+    const argv = ["cat", "/proc/self/environ"];
+    const entries = (result: Ran) => result.bytes.toString("utf8").split("\0").filter((entry) => entry !== "" && !entry.startsWith("HOSTNAME=")).sort();
+    await filled();
+    const warm = await run(spec(argv, { env }));
+    const cold = await run(spec(argv, { env }));
+    expect([warm.warm, cold.warm, warm.exitCode, cold.exitCode]).toEqual([true, false, 0, 0]);
+    for (const [name, value] of Object.entries(env)) expect(entries(warm)).toContain(`${name}=${value}`);
+    expect(entries(warm)).toEqual(entries(cold));
+    // A name the pool script keeps for itself never reaches a pooled container: such a run goes cold.
+    const reserved = await run(spec(["sh", "-c", 'printf %s "$aegisclaw_e"'], { env: { aegisclaw_e: "5" } }));
+    expect([reserved.warm, reserved.exitCode, reserved.stdout]).toEqual([false, 0, "5"]);
+  });
+
+  test("warm pool: the command has no stdin (reads EOF at once, as in a cold run)", async () => {
+    await filled();
+    const argv = ["sh", "-c", "cat; echo cat=$?; readlink /proc/self/fd/0"];
+    const warm = await run(spec(argv, { timeoutMs: 10_000 }));
+    const cold = await run(spec(argv, { timeoutMs: 10_000 }));
+    expect([warm.warm, warm.timedOut, warm.exitCode]).toEqual([true, false, 0]);
+    expect(warm.stdout).toStartWith("cat=0\n");
+    expect(warm.stdout).toBe(cold.stdout);
+  });
+
+  test("warm pool: the pool script refuses hostile headers and runs nothing", async () => {
+    const nonce = runNonce();
+    const b64 = (value: string) => Buffer.from(value).toString("base64");
+    // The command every header below tries to run: it would print PWNED and exit 42.
+    const payload = [b64("sh"), b64("-c"), b64("echo PWNED; exit 42")];
+    const valid = `${nonce}\n0 3\n${payload.join("\n")}\nend\n`;
+    const hostile: Record<string, string> = {
+      "no space in the counts": `${nonce}\n3\n${payload.join("\n")}\nend\n`,
+      "zero arguments": `${nonce}\n0 0\nend\n`,
+      "leading zero": `${nonce}\n0 03\n${payload.join("\n")}\nend\n`,
+      "five-digit count": `${nonce}\n0 10000\n${payload.join("\n")}\nend\n`,
+      "count is shell code": `${nonce}\n$(echo 0) 3\n${payload.join("\n")}\nend\n`,
+      "nonce is shell code": `$(echo PWNED >&2)\n0 3\n${payload.join("\n")}\nend\n`,
+      "nonce in capitals": `${nonce.toUpperCase()}\n0 3\n${payload.join("\n")}\nend\n`,
+      "short nonce": `${nonce.slice(1)}\n0 3\n${payload.join("\n")}\nend\n`,
+      "base64 with a foreign character": `${nonce}\n0 3\n${payload[0]}\n${payload[1]}\n\`echo PWNED\`\nend\n`,
+      "base64 of the wrong length": `${nonce}\n0 3\n${payload[0]}\n${payload[1]}\nZWNobw\nend\n`,
+      "padding inside base64": `${nonce}\n0 3\n${payload[0]}\nL=Wq\n${payload[2]}\nend\n`,
+      "more lines than counted": `${nonce}\n0 2\n${payload.join("\n")}\nend\n`,
+      "fewer lines than counted": `${nonce}\n0 4\n${payload.join("\n")}\nend\n`,
+      "no end line": `${nonce}\n0 3\n${payload.join("\n")}\n`,
+      "env without =": `${nonce}\n1 3\n${b64("NOVALUE")}\n${payload.join("\n")}\nend\n`,
+      "env name with a space": `${nonce}\n1 3\n${b64("A B=1")}\n${payload.join("\n")}\nend\n`,
+      "env name the script uses": `${nonce}\n1 3\n${b64("aegisclaw_e=0")}\n${payload.join("\n")}\nend\n`,
+      "env sets PATH": `${nonce}\n1 3\n${b64("PATH=/tmp")}\n${payload.join("\n")}\nend\n`,
+      "metacharacters as a line": `${nonce}\n0 3\n; echo PWNED\n${payload.join("\n")}\nend\n`,
+    };
+    const send = async (header: string) => {
+      const [container] = await filled();
+      const ctx = { engine, socketPath: SOCKET, ociRuntime: undefined };
+      expect(await claimByRename(ctx.engine, container ?? "")).toBe(true);
+      let output = "";
+      const attach = await attachWithStdin(SOCKET, container ?? "", (chunk) => void (output += Buffer.from(chunk).toString("latin1")));
+      await attach.write(new TextEncoder().encode(header));
+      attach.closeStdin();
+      const { StatusCode } = await engine.json<{ StatusCode: number }>("POST", `/containers/${container}/wait`);
+      await Promise.race([attach.ended, Bun.sleep(2000)]);
+      attach.close();
+      await engine.request("DELETE", `/containers/${container}`, { query: { force: 1 } }).catch(() => undefined);
+      return { status: StatusCode, output };
+    };
+    // The harness can see a run: the well-formed header runs the payload.
+    const control = await send(valid);
+    expect(control.status).toBe(42);
+    expect(control.output).toContain("PWNED");
+    for (const [name, header] of Object.entries(hostile)) {
+      const result = await send(header);
+      expect({ name, status: result.status, ran: result.output.includes("PWNED") }).toEqual({ name, status: POOL_REFUSED_EXIT, ran: false });
+      expect(result.output).toContain("refused a malformed run header");
+    }
+    // Stdin closed before a whole header arrived: refused as well.
+    const [container] = await filled();
+    const attach = await attachWithStdin(SOCKET, container ?? "", () => {});
+    await attach.write(new TextEncoder().encode(`${nonce}\n0 3\n`));
+    attach.close();
+    const { StatusCode } = await engine.json<{ StatusCode: number }>("POST", `/containers/${container}/wait`);
+    expect(StatusCode).toBe(POOL_REFUSED_EXIT);
+  }, 120_000);
+
+  test("warm pool: a pooled container someone else wrote a header to first is never passed off as the run", async () => {
+    const [container] = await filled();
+    // An intruder with Docker API access attaches to the idle container and runs its own command.
+    const intruder = await attachWithStdin(SOCKET, container ?? "", () => {});
+    await intruder.write(runHeader(runNonce(), ["sh", "-c", "echo intruder; sleep 1; echo intruder"], {}));
+    intruder.close();
+    let seen = "";
+    const attempt = runtime.run(spec(["echo", "mine"]), { stdout: (chunk) => void (seen += new TextDecoder().decode(chunk)), stderr: () => {} });
+    // Whether our attach saw the intruder's output (killed at once) or only its exit: refused either way.
+    await expect(attempt).rejects.toThrow("wrote to its stdin first");
+    expect(seen).toBe("");
+    expect(containerExists(container ?? "")).toBe(false);
+  }, 30_000);
+
+  test("warm pool: an image without sh is never pooled (the filler probes it) and its runs go cold", async () => {
+    const image = `aegisclaw/test-no-sh:${process.pid}`;
+    // (busybox's sh runs its own base64 applet even without /bin/base64: without sh is the case to test.)
+    const dockerfile = `FROM ${BASE_IMAGE}\nRUN ["/bin/busybox", "rm", "/bin/sh"]\n`;
+    const build = Bun.spawnSync(["docker", "build", "-q", "-t", image, "-"], { stdin: new TextEncoder().encode(dockerfile), stdout: "pipe", stderr: "pipe" });
+    expect(build.exitCode, build.stderr.toString()).toBe(0);
+    try {
+      const logs: string[] = [];
+      const filler = new WarmPool({ images: [image], limits: DEFAULT_LIMITS, size: 1, log: (line) => logs.push(line) });
+      expect(await filler.fill()).toBe(0);
+      expect(await listPooled(engine)).toEqual([]);
+      expect(logs.join("\n")).toContain(`image ${image} has no working busybox`);
+      expect(await filler.fill()).toBe(0);
+      const result = await run(spec(["echo", "cold"], { image }));
+      expect([result.warm, result.exitCode, result.stdout]).toEqual([false, 0, "cold\n"]);
+    } finally {
+      Bun.spawnSync(["docker", "rmi", "-f", image], { stdout: "ignore", stderr: "ignore" });
+    }
+  });
+
+  test("warm pool: an idle pooled container runs only its script, waiting; top shows exactly that", async () => {
+    const [container] = await filled();
+    const top = await engine.json<{ Titles: string[]; Processes: string[][] }>("GET", `/containers/${container}/top`);
+    expect(poolProcessProblems(top)).toEqual([]);
+    const cmd = top.Titles.indexOf("CMD");
+    expect(top.Processes.map((row) => row[cmd])).toEqual([POOL_ARGV.join(" ")]);
+    docker(["exec", "-d", container ?? "", "sleep", "600"]);
+    expect(poolProcessProblems(await engine.json("GET", `/containers/${container}/top`)).join("; ")).toContain("only the waiting pool script running");
   });
 
   test("warm pool: the command runs as uid 65534 with no capabilities, seccomp, no-new-privileges, read-only root, only lo", async () => {
@@ -336,8 +488,8 @@ describe("warm pool", () => {
         const idle = (await listPooled(engine)).filter((c) => isIdle(c) && c.State === "running");
         return idle.length === 1 ? idle.map((c) => c.Id) : undefined;
       });
-      // PID 1 of a pooled container is its `sleep`: the Gate's run (config limits) really ran warm.
-      expect(await gateRun(["sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline"])).toEqual({ exitCode: 0, out: "sleep 2147483647 " });
+      // The command is PID 1, as in a cold run (the pool script exec'd it).
+      expect(await gateRun(["sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline; true"])).toEqual({ exitCode: 0, out: "sh -c tr '\\0' ' ' < /proc/1/cmdline; true " });
       // ...and the audit says so: the first run's result was cold, this one's warm.
       const results = recentEntries(layout.audit).filter((entry) => entry.type === "result");
       expect(results.map((entry) => (entry.result as { warm?: boolean } | undefined)?.warm ?? false)).toEqual([false, true]);
@@ -356,6 +508,64 @@ describe("warm pool", () => {
       await handle?.stop();
       await app.close();
     }
+  });
+});
+
+describe("warm pool protocol", () => {
+  const frame = (type: number, text: string | Uint8Array) => {
+    const payload = typeof text === "string" ? new TextEncoder().encode(text) : text;
+    const bytes = new Uint8Array(8 + payload.length);
+    bytes[0] = type;
+    new DataView(bytes.buffer).setUint32(4, payload.length, false);
+    bytes.set(payload, 8);
+    return bytes;
+  };
+  const collect = () => {
+    const got: string[] = [];
+    let mismatches = 0;
+    const decode = (raw: Uint8Array) => {
+      for (let i = 0; i < raw.length; ) {
+        const length = new DataView(raw.buffer, raw.byteOffset + i + 4, 4).getUint32(0, false);
+        got.push(`${raw[i] === 1 ? "out" : "err"}:${new TextDecoder().decode(raw.subarray(i + 8, i + 8 + length))}`);
+        i += 8 + length;
+      }
+    };
+    return { got, decode, mismatch: () => void mismatches++, mismatches: () => mismatches };
+  };
+
+  test("warm pool protocol: the marker gate strips our marker, split anywhere, and releases held stderr after it", () => {
+    const nonce = runNonce();
+    const marker = runMarker(nonce);
+    const sink = collect();
+    const gate = createRunMarkerGate(nonce, sink.decode, sink.mismatch);
+    const stream = new Uint8Array([...frame(2, "early err"), ...frame(1, marker.subarray(0, 10)), ...frame(1, new Uint8Array([...marker.subarray(10), ...new TextEncoder().encode("hello")]))]);
+    for (let i = 0; i < stream.length; i += 3) gate.push(stream.subarray(i, i + 3));
+    expect(gate.state).toBe("open");
+    // Payloads are forwarded piecewise: compare per stream, and the held stderr came first.
+    const text = (prefix: string) => sink.got.filter((piece) => piece.startsWith(prefix)).map((piece) => piece.slice(4)).join("");
+    expect([text("err:"), text("out:")]).toEqual(["early err", "hello"]);
+    expect(sink.got.findIndex((piece) => piece.startsWith("out:"))).toBeGreaterThan(sink.got.findLastIndex((piece) => piece.startsWith("err:")));
+    expect(sink.mismatches()).toBe(0);
+  });
+
+  test("warm pool protocol: another nonce, other output first, or a flood of stderr closes the gate for good", () => {
+    for (const first of [frame(1, runMarker(runNonce())), frame(1, "intruder\n"), frame(2, "x".repeat(70_000))]) {
+      const sink = collect();
+      const gate = createRunMarkerGate(runNonce(), sink.decode, sink.mismatch);
+      gate.push(first);
+      gate.push(frame(1, "more"));
+      expect([gate.state, sink.got, sink.mismatches()]).toEqual(["mismatch", [], 1]);
+    }
+  });
+
+  test("warm pool protocol: the header encodes every value as one base64 line; unsendable runs are named", () => {
+    const nonce = "0123456789abcdef0123456789abcdef";
+    const header = new TextDecoder().decode(runHeader(nonce, ["echo", "", "a\nb"], { A: "1" }));
+    expect(header).toBe(`${nonce}\n1 3\nQT0x\nZWNobw==\n\nYQpi\nend\n`);
+    expect(notSendable(["echo", "a\0b"], {})).toBe("a NUL byte");
+    expect(notSendable(["echo"], { aegisclaw_x: "1" })).toBe("an env name starting with aegisclaw_");
+    expect(notSendable(["echo"], { A: "1" })).toBeUndefined();
+    expect(() => runHeader("not-a-nonce", ["echo"], {})).toThrow("nonce");
   });
 });
 

@@ -169,7 +169,7 @@ export class DockerRuntime implements SandboxRuntime {
     const listed = await this.list({ filters: JSON.stringify({ ...MANAGED_FILTER, status: ["running"] }) }).catch((error: unknown) => {
       throw dockerError(error, this.socketPath, "listing sandboxes");
     });
-    // An idle warm-pool container runs nothing but its `sleep`; a claimed one is a run's sandbox.
+    // An idle warm-pool container runs nothing but its header-waiting script; a claimed one is a run's sandbox.
     const containers = listed.filter((c) => !isIdle(c));
     const running = await Promise.all(
       containers.map(async (c): Promise<RunningSandbox | undefined> => {

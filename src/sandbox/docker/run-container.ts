@@ -35,7 +35,7 @@ export const EXIT_ABORTED = 130;
 export const EXIT_KILLED = 137;
 
 /** After the command exits, how long to wait for output still in flight on the attach stream. */
-const DRAIN_MS = 2000;
+export const DRAIN_MS = 2000;
 
 /** Why we killed a run; the first reason wins. */
 export type KillReason = "timeout" | "abort" | "output";
@@ -72,9 +72,17 @@ export async function runContainer(ctx: RunContext, spec: SandboxSpec, io: Sandb
 /**
  * Creates the container and refuses it (removing it) unless every hardening setting landed.
  * `name` names it on the engine (the warm pool's containers); runs leave it to the engine.
+ * `adjust` changes the request beyond the hardening (the pool opens stdin); runs pass none.
  */
-export async function createHardened(ctx: RunContext, spec: SandboxSpec, egress: EgressAttachment | undefined, name?: string): Promise<string> {
-  const options = containerOptions(spec, ctx.ociRuntime, egress);
+export async function createHardened(
+  ctx: RunContext,
+  spec: SandboxSpec,
+  egress: EgressAttachment | undefined,
+  name?: string,
+  adjust?: (options: ContainerCreateOptions) => ContainerCreateOptions,
+): Promise<string> {
+  const hardened = containerOptions(spec, ctx.ociRuntime, egress);
+  const options = adjust ? adjust(hardened) : hardened;
   let created: { id: string; warnings: string[] };
   try {
     created = await createWithWarnings(ctx.engine, options, name);
@@ -171,7 +179,7 @@ export function finalResult(startedAt: number, container: string, reason: KillRe
   };
 }
 
-/** Where the multiplexed output of a run goes; shared by the cold and the warm (exec) path. */
+/** Where the multiplexed output of a run goes; shared by the cold and the warm (pooled container) path. */
 export interface OutputSink {
   /** Feeds raw attach/exec stream bytes (8-byte frame headers included). */
   push(chunk: Uint8Array): void;
@@ -256,7 +264,7 @@ async function startContainer(ctx: RunContext, container: string): Promise<boole
 }
 
 /** The command's exit status; a container removed under us (killAll) counts as SIGKILLed. */
-async function waitExit(ctx: RunContext, container: string): Promise<number> {
+export async function waitExit(ctx: RunContext, container: string): Promise<number> {
   try {
     const result = await ctx.engine.json<{ StatusCode?: unknown }>("POST", `/containers/${container}/wait`, { query: { condition: "not-running" } });
     return typeof result.StatusCode === "number" ? result.StatusCode : EXIT_KILLED;
@@ -301,7 +309,7 @@ export async function pump(response: Response, demux: (chunk: Uint8Array) => voi
 }
 
 /** Waits for `promise` at most `ms`, without leaving a timer that keeps a CLI process alive. */
-async function settleWithin(promise: Promise<void>, ms: number): Promise<void> {
+export async function settleWithin(promise: Promise<void>, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);

@@ -13,7 +13,15 @@ import { statusCodeOf } from "./docker-errors.ts";
 import type { EngineClient } from "./engine-client.ts";
 import type { RunContext } from "./run-container.ts";
 import { removeQuietly } from "./run-container.ts";
-import { CLAIMED_NAME_PREFIX, DEFAULT_POOL_MAX_AGE_MS, notPoolable, POOL_NAME_PREFIX, poolKey, pooledProblems, type PoolProfile } from "./warm-pool-key.ts";
+import {
+  CLAIMED_NAME_PREFIX,
+  DEFAULT_POOL_MAX_AGE_MS,
+  notPoolable,
+  POOL_NAME_PREFIX,
+  poolKey,
+  pooledProblems,
+  type PoolProfile,
+} from "./warm-pool-key.ts";
 
 /** A pooled container won by this claimer: nobody else can claim it any more. */
 export interface Claimed {
@@ -87,13 +95,25 @@ export async function claimPooled(ctx: RunContext, spec: SandboxSpec, onRefused?
     if (attempts >= MAX_CLAIM_ATTEMPTS) break;
     if (!(await claimByRename(ctx.engine, candidate.Id))) continue;
     attempts++;
-    const info = await ctx.engine.json<ContainerInspectInfo>("GET", `/containers/${candidate.Id}/json`).catch(() => undefined);
-    const problems = info ? pooledProblems(info, profile, image.env, Date.now(), DEFAULT_POOL_MAX_AGE_MS) : ["removed while being claimed"];
+    const problems = await claimProblems(ctx.engine, candidate.Id, profile, image.env);
     if (problems.length === 0) return { containerId: candidate.Id, profile };
     await removeQuietly(ctx.engine, candidate.Id).catch(() => undefined);
     onRefused?.({ containerId: candidate.Id, problems });
   }
   return undefined;
+}
+
+/**
+ * What is off about a container we just claimed (empty: use it): its configuration and state,
+ * "never exec'd into" included (pooledProblems). That nobody wrote to its stdin before us is
+ * proved later, by the script echoing this run's nonce (warm-pool-script.ts), not by reading
+ * its processes here: `/containers/{id}/top` makes the engine run `ps` on the host, 15-20 ms on
+ * the critical path, and cannot see a half-written header anyway.
+ */
+export async function claimProblems(engine: EngineClient, container: string, profile: PoolProfile, imageEnv: readonly string[]): Promise<string[]> {
+  const info = await engine.json<ContainerInspectInfo>("GET", `/containers/${container}/json`).catch(() => undefined);
+  if (!info) return ["removed while being claimed"];
+  return pooledProblems(info, profile, imageEnv, Date.now(), DEFAULT_POOL_MAX_AGE_MS);
 }
 
 /**

@@ -5,18 +5,13 @@
  * path as every run (createHardened: containerOptions + hardeningProblems); this file only
  * adds what a container that outlives its creator needs checked again.
  */
-import type { ContainerInspectInfo } from "dockerode";
+import type { ContainerCreateOptions, ContainerInspectInfo } from "dockerode";
 import { canonicalHash } from "../../shared/index.ts";
 import { LABEL_POOL, LABEL_RUN, type SandboxLimits, type SandboxSpec } from "../types.ts";
 import { containerOptions, hardeningProblems } from "./container-config.ts";
 import { SECCOMP_PROFILE_JSON } from "./seccomp-profile.ts";
+import { POOL_ARGV } from "./warm-pool-script.ts";
 
-/**
- * PID 1 of a pooled container: busybox/coreutils `sleep`, which reads no input and runs
- * nothing; the run's command arrives later through the exec API. 2^31-1 s is the largest
- * value every `sleep` accepts; the container is removed long before (max age).
- */
-export const POOL_ARGV: readonly string[] = ["sleep", "2147483647"];
 /** Engine name of an idle pooled container: `aegisclaw-pool-<random>`. */
 export const POOL_NAME_PREFIX = "aegisclaw-pool-";
 /** Engine name of a claimed one: `aegisclaw-claimed-<container id>`, the same for every claimer. */
@@ -26,7 +21,7 @@ export const POOL_RUN_PREFIX = "pool-";
 /** Default for how long a pooled container may wait before it is discarded instead of used. */
 export const DEFAULT_POOL_MAX_AGE_MS = 10 * 60_000;
 /** Bumped whenever what a pooled container is changes, so older pools are never claimed. */
-const POOL_FORMAT = 1;
+const POOL_FORMAT = 2;
 
 /** What must be equal between a run and a pooled container for the run to use it. */
 export interface PoolProfile {
@@ -83,10 +78,20 @@ export function poolSpec(profile: PoolProfile, runId: string): SandboxSpec {
 }
 
 /**
+ * The create request of a pooled container: a run's (containerOptions), plus stdin, through
+ * which its PID 1 (warm-pool-script.ts) receives the one run it serves. StdinOnce: the stdin
+ * closes when that attach ends, so a second attach can never reach it. Cold runs keep no stdin.
+ */
+export function poolCreateOptions(options: ContainerCreateOptions): ContainerCreateOptions {
+  return { ...options, OpenStdin: true, StdinOnce: true, AttachStdin: true, Tty: false };
+}
+
+/**
  * Everything that is off about a claimed container, empty when it is exactly a pooled
  * container of `profile` that nobody has used: the full hardening check of a fresh run, plus
- * identity (image id, key, our claim name), state (running, never restarted, no exec yet),
- * environment (exec processes inherit it) and age.
+ * identity (image id, key, our claim name), state (running, never restarted, no exec), stdin
+ * as the pool opens it, environment (the command inherits it) and age. What runs inside is
+ * checked separately (poolProcessProblems).
  */
 export function pooledProblems(info: ContainerInspectInfo, profile: PoolProfile, imageEnv: readonly string[], now: number, maxAgeMs: number): string[] {
   const problems: string[] = [];
@@ -104,16 +109,41 @@ export function pooledProblems(info: ContainerInspectInfo, profile: PoolProfile,
   expect("running", state?.Running === true && state.Paused !== true && state.Restarting !== true && state.Dead !== true, state);
   expect("never restarted", info.RestartCount === 0, info.RestartCount);
   expect("never exec'd into", (info.ExecIDs ?? []).length === 0, info.ExecIDs);
-  // Exec processes inherit the container's environment: it must be the image's plus our PATH only.
+  // The command inherits PID 1's environment: it must be the image's plus our PATH only.
   const wanted = mergedEnv(imageEnv, containerOptions(spec, profile.ociRuntime).Env ?? []);
   expect("environment as created", sameSorted(info.Config?.Env ?? [], wanted), info.Config?.Env);
   expect("working directory /tmp", info.Config?.WorkingDir === "/tmp", info.Config?.WorkingDir);
-  expect("no tty, no stdin", info.Config?.Tty === false && info.Config?.OpenStdin === false, { Tty: info.Config?.Tty, OpenStdin: info.Config?.OpenStdin });
+  const config = info.Config;
+  const stdin = { Tty: config?.Tty, OpenStdin: config?.OpenStdin, StdinOnce: config?.StdinOnce, AttachStdin: config?.AttachStdin };
+  expect("no tty, stdin open for one attach", stdin.Tty === false && stdin.OpenStdin === true && stdin.StdinOnce === true && stdin.AttachStdin === true, stdin);
   const created = Date.parse(info.Created);
   const started = Date.parse(state?.StartedAt ?? "");
   expect(`younger than ${Math.round(maxAgeMs / 1000)} s`, Number.isFinite(created) && Number.isFinite(started) && now - created <= maxAgeMs && now - started <= maxAgeMs, info.Created);
   problems.push(...hardeningProblems(spec, info, profile.ociRuntime));
   return problems;
+}
+
+/** The parts of GET /containers/{id}/top the claim reads. */
+export interface TopInfo {
+  Titles?: unknown;
+  Processes?: unknown;
+}
+
+/**
+ * What is off about the processes of a claimed container, empty when the only process is PID 1
+ * still waiting for its header: the pool script with exactly its arguments. A second process (a
+ * `docker exec`) or another command line (someone attached and sent a header before us, so the
+ * script has exec'd) refuses the container.
+ */
+export function poolProcessProblems(top: TopInfo): string[] {
+  const titles = Array.isArray(top.Titles) ? top.Titles : [];
+  const column = titles.findIndex((title) => title === "CMD" || title === "COMMAND");
+  const processes = Array.isArray(top.Processes) ? top.Processes : [];
+  const commands = processes.map((row: unknown) => (Array.isArray(row) && column >= 0 ? row[column] : undefined));
+  const wanted = POOL_ARGV.join(" ");
+  if (commands.length === 1 && commands[0] === wanted) return [];
+  const shown = commands.map((command) => (typeof command === "string" && command === wanted ? "the pool script" : String(command).slice(0, 80)));
+  return [`only the waiting pool script running (engine shows ${JSON.stringify(shown)})`];
 }
 
 /** The engine's merge of image and container Env: a container entry replaces the image's of the same name. */

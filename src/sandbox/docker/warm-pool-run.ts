@@ -1,25 +1,32 @@
 /**
- * A run in a claimed warm-pool container: exec -> stream -> exit code -> remove. The command
- * runs through the exec API (argv array, no shell) as uid 65534, with the environment a fresh
- * container would get; exec processes inherit the container's seccomp profile, empty
- * capability sets and no-new-privileges (test/sandbox/warm-pool.test.ts checks from inside).
- * Output goes through the same sink and limit as a cold run; timeout, abort and the output
- * limit kill the whole container. The container is removed afterwards on every path: it is
- * never reused, so nothing one run leaves behind (files in /tmp, background processes) can
- * reach the next.
+ * A run in a claimed warm-pool container: attach with stdin -> send the run header -> the pool
+ * script `exec`s the command as PID 1 -> stream -> exit code (wait) -> remove. From the exec on,
+ * the command is exactly what a cold run's is: PID 1 of its own hardened container, uid 65534,
+ * in /tmp, with the run's env plus PATH, no stdin; its exit status is the container's. Output
+ * goes through the same sink and limit as a cold run; timeout, abort and the output limit kill
+ * the whole container. The container is removed afterwards on every path: it is never reused,
+ * so nothing one run leaves behind (files in /tmp, background processes) can reach the next.
  */
 import { AegisError } from "../../shared/index.ts";
 import { validateLimits } from "../limits.ts";
 import type { SandboxIo, SandboxResult, SandboxSpec } from "../types.ts";
-import { containerOptions, SANDBOX_USER } from "./container-config.ts";
+import { attachWithStdin, type StdinAttach } from "./attach-stdin.ts";
+import { containerOptions } from "./container-config.ts";
 import { dockerError, statusCodeOf } from "./docker-errors.ts";
-import { createOutputSink, EXIT_KILLED, finalResult, pump, removeQuietly, wasOomKilled, type KillReason, type RunContext } from "./run-container.ts";
+import {
+  createOutputSink,
+  DRAIN_MS,
+  EXIT_KILLED,
+  finalResult,
+  removeQuietly,
+  settleWithin,
+  waitExit,
+  wasOomKilled,
+  type KillReason,
+  type RunContext,
+} from "./run-container.ts";
 import { claimPooled, type Refusal } from "./warm-pool-claim.ts";
-
-/** How often the exec's state is read once its output has ended but it has not (yet) exited. */
-const EXIT_POLL_MS = 25;
-/** After we killed the container, how long to wait for the engine to report the exec gone. */
-const KILL_SETTLE_MS = 5000;
+import { createRunMarkerGate, notSendable, POOL_REFUSED_EXIT, runHeader, runNonce } from "./warm-pool-script.ts";
 
 /**
  * Runs `spec` in a pooled container when one matches it, else answers undefined and the
@@ -29,11 +36,11 @@ const KILL_SETTLE_MS = 5000;
 export async function runWarm(ctx: RunContext, spec: SandboxSpec, io: SandboxIo, onRefused?: (refusal: Refusal) => void): Promise<SandboxResult | undefined> {
   // Cancelled already, or a spec the cold path rejects: the cold path answers (with its own error).
   if (io.signal?.aborted) return undefined;
-  let env: string[];
   try {
     validateLimits(spec.limits);
     if (!Number.isFinite(spec.timeoutMs) || spec.timeoutMs <= 0) return undefined;
-    env = containerOptions(spec, ctx.ociRuntime).Env ?? [];
+    containerOptions(spec, ctx.ociRuntime); // the env rules of a cold run (names, PATH, proxy variables)
+    if (notSendable(spec.argv, spec.env ?? {}) !== undefined) return undefined;
   } catch {
     return undefined;
   }
@@ -42,8 +49,12 @@ export async function runWarm(ctx: RunContext, spec: SandboxSpec, io: SandboxIo,
   const claimed = await claimPooled(ctx, spec, onRefused).catch(() => undefined);
   if (!claimed) return undefined;
   const container = claimed.containerId;
+  const nonce = runNonce();
   try {
-    return { ...(await execute(ctx, container, spec, env, io, startedAt)), warm: true };
+    const header = runHeader(nonce, spec.argv, spec.env ?? {});
+    const result = await execute(ctx, container, spec, nonce, header, io, startedAt);
+    // Undefined: the engine would not attach with stdin; nothing was sent, so the run goes cold.
+    return result === undefined ? undefined : { ...result, warm: true };
   } finally {
     await removeQuietly(ctx.engine, container).catch((error: unknown) => {
       throw dockerError(error, ctx.socketPath, "removing the sandbox");
@@ -51,7 +62,7 @@ export async function runWarm(ctx: RunContext, spec: SandboxSpec, io: SandboxIo,
   }
 }
 
-async function execute(ctx: RunContext, container: string, spec: SandboxSpec, env: string[], io: SandboxIo, startedAt: number): Promise<SandboxResult> {
+async function execute(ctx: RunContext, container: string, spec: SandboxSpec, nonce: string, header: Uint8Array, io: SandboxIo, startedAt: number): Promise<SandboxResult | undefined> {
   let reason: KillReason | undefined;
   let started = false;
   const sendKill = () => void ctx.engine.request("POST", `/containers/${container}/kill`, { query: { signal: "SIGKILL" } }).catch(() => undefined);
@@ -61,94 +72,78 @@ async function execute(ctx: RunContext, container: string, spec: SandboxSpec, en
     if (started) sendKill();
   };
   const output = createOutputSink(spec.limits.outputBytes, io, kill);
+  // Someone else's output (a header sent before ours) never reaches the run's consumers.
+  let tampered = false;
+  const gate = createRunMarkerGate(nonce, output.push, () => {
+    tampered = true;
+    if (started) sendKill();
+  });
   const onAbort = () => kill("abort");
   io.signal?.addEventListener("abort", onAbort, { once: true });
   if (io.signal?.aborted) kill("abort");
-  const stream = new AbortController();
+  let attach: StdinAttach | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let exitCode = EXIT_KILLED;
   try {
-    const exec = reason === undefined ? await createExec(ctx, container, spec, env) : undefined;
-    const response = exec !== undefined && reason === undefined ? await startExec(ctx, exec, stream.signal) : undefined;
-    if (exec !== undefined && response !== undefined) {
+    // Attached before the header is sent, so no output is lost: the script prints nothing before its exec.
+    const opened = reason === undefined ? await openAttach(ctx, container, gate.push) : "gone";
+    if (opened === "failed") return undefined;
+    attach = opened === "gone" ? undefined : opened;
+    if (attach !== undefined && reason === undefined && !tampered && (await send(attach, header))) {
       started = true;
-      // A kill requested while start was in flight was held back: send it now.
-      if (reason) sendKill();
+      // A kill requested while the header was in flight was held back: send it now.
+      if (reason || tampered) sendKill();
       timer = setTimeout(() => kill("timeout"), spec.timeoutMs);
-      const drained = pump(response, output.push);
-      exitCode = await execExit(ctx, exec, drained, () => reason !== undefined);
+      exitCode = await waitExit(ctx, container);
+      await settleWithin(attach.ended, DRAIN_MS);
     }
   } finally {
     output.close();
     clearTimeout(timer);
     io.signal?.removeEventListener("abort", onAbort);
-    stream.abort();
+    attach?.close();
   }
   if (output.consumerError !== undefined) throw output.consumerError;
+  // The marker never came: our header was refused, or PID 1 was running something else already.
+  const unconfirmed = started && reason === undefined && gate.state === "waiting" && exitCode !== EXIT_KILLED;
+  if (unconfirmed && exitCode === POOL_REFUSED_EXIT) {
+    throw new AegisError("internal", "the pooled sandbox refused the run header; the run's command did not run", { hint: "report this as a bug; set sandbox.warmPool.size to 0 meanwhile" });
+  }
+  if (tampered || unconfirmed) {
+    throw new AegisError("unavailable", "the pooled sandbox did not confirm this run's header: something else wrote to its stdin first, so what ran there was not this run", {
+      hint: "something with access to the Docker API attached to an idle AegisClaw container; check who uses the Docker socket",
+    });
+  }
   const oomKilled = started ? await wasOomKilled(ctx.engine, container) : false;
   return finalResult(startedAt, container, reason, exitCode, oomKilled, output);
 }
 
 /**
- * Creates the exec: our argv, our user, the env a cold run would get, no tty, no stdin, never
- * privileged. Undefined when the container is gone or stopped (lockdown's killAll): the run
- * then reports 137, as a cold run removed before its start does.
+ * The attach with stdin. "gone" when the container is gone or stopped (lockdown's killAll
+ * removed it after the claim): the run then reports 137, as a cold run removed before its
+ * start. "failed" for any other failure (an engine or socket proxy that will not hijack the
+ * connection): nothing was sent, and the caller goes cold.
  */
-async function createExec(ctx: RunContext, container: string, spec: SandboxSpec, env: string[]): Promise<string | undefined> {
-  const body = {
-    Cmd: spec.argv,
-    Env: env,
-    User: SANDBOX_USER,
-    WorkingDir: "/tmp",
-    Privileged: false,
-    Tty: false,
-    AttachStdin: false,
-    AttachStdout: true,
-    AttachStderr: true,
-  };
+async function openAttach(ctx: RunContext, container: string, onOutput: (chunk: Uint8Array) => void): Promise<StdinAttach | "gone" | "failed"> {
   try {
-    const created = await ctx.engine.json<{ Id?: unknown }>("POST", `/containers/${container}/exec`, { body });
-    if (typeof created?.Id !== "string") throw new AegisError("internal", "Docker exec create returned no exec id");
-    return created.Id;
+    return await attachWithStdin(ctx.socketPath, container, onOutput);
   } catch (error) {
     const status = statusCodeOf(error);
-    if (status === 404 || status === 409) return undefined;
-    throw dockerError(error, ctx.socketPath, "creating the command in the pooled sandbox");
-  }
-}
-
-/** Starts the exec attached; the response body is the multiplexed output until the exec's streams close. */
-async function startExec(ctx: RunContext, exec: string, signal: AbortSignal): Promise<Response | undefined> {
-  try {
-    return await ctx.engine.request("POST", `/exec/${exec}/start`, { body: { Detach: false, Tty: false }, signal });
-  } catch (error) {
-    const status = statusCodeOf(error);
-    if (status === 404 || status === 409) return undefined;
-    throw dockerError(error, ctx.socketPath, "starting the command in the pooled sandbox");
+    return status === 404 || status === 409 ? "gone" : "failed";
   }
 }
 
 /**
- * The exec's exit status. Its output ending usually means it exited; a command that closed
- * its output but runs on is polled until it exits or we kill the container. Gone (the
- * container was removed, e.g. by killAll) counts as SIGKILLed.
+ * Sends the run header. False when the connection closed first (the container was removed
+ * meanwhile); the command may then not have started, and the wait below would report 137 anyway.
  */
-async function execExit(ctx: RunContext, exec: string, drained: Promise<void>, killed: () => boolean): Promise<number> {
-  await drained;
-  let killedAt: number | undefined;
-  for (;;) {
-    let info: { Running?: unknown; ExitCode?: unknown };
-    try {
-      info = await ctx.engine.json<{ Running?: unknown; ExitCode?: unknown }>("GET", `/exec/${exec}/json`);
-    } catch (error) {
-      if (statusCodeOf(error) === 404) return EXIT_KILLED;
-      throw dockerError(error, ctx.socketPath, "reading the command's exit status");
-    }
-    if (info.Running === false) return typeof info.ExitCode === "number" ? info.ExitCode : EXIT_KILLED;
-    if (killed()) {
-      killedAt ??= performance.now();
-      if (performance.now() - killedAt > KILL_SETTLE_MS) return EXIT_KILLED;
-    }
-    await Bun.sleep(EXIT_POLL_MS);
+async function send(attach: StdinAttach, header: Uint8Array): Promise<boolean> {
+  try {
+    await attach.write(header);
+    // Nothing more to say: the container's stdin closes, so nobody can write to it after us.
+    attach.closeStdin();
+    return true;
+  } catch {
+    return false;
   }
 }

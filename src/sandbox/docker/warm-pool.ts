@@ -11,9 +11,20 @@ import { validateLimits } from "../limits.ts";
 import { LABEL_PID, LABEL_POOL, MAX_WARM_POOL_SIZE, type SandboxLimits } from "../types.ts";
 import { dockerError, dockerMessage, statusCodeOf } from "./docker-errors.ts";
 import { EngineClient } from "./engine-client.ts";
-import { createHardened, removeQuietly, type RunContext } from "./run-container.ts";
+import { createHardened, removeQuietly, runContainer, type RunContext } from "./run-container.ts";
 import { claimByRename, imageFacts, isIdle, listPooled, type PooledSummary } from "./warm-pool-claim.ts";
-import { DEFAULT_POOL_MAX_AGE_MS, POOL_NAME_PREFIX, POOL_RUN_PREFIX, poolKey, poolSpec, type PoolProfile } from "./warm-pool-key.ts";
+import {
+  DEFAULT_POOL_MAX_AGE_MS,
+  POOL_NAME_PREFIX,
+  POOL_RUN_PREFIX,
+  poolCreateOptions,
+  poolKey,
+  poolProcessProblems,
+  poolSpec,
+  type PoolProfile,
+  type TopInfo,
+} from "./warm-pool-key.ts";
+import { POOL_PROBE_ARGV, POOL_PROBE_OUTPUT } from "./warm-pool-script.ts";
 
 /** The sweep: retires old containers and catches anything the event stream missed. */
 const SWEEP_MS = 30_000;
@@ -21,6 +32,8 @@ const SWEEP_MS = 30_000;
 const RETIRE_MARGIN_MS = 2 * SWEEP_MS;
 /** Pause before re-opening the engine's event stream after it ended. */
 const RECONNECT_MS = 1000;
+/** How long the probe of an image's `sh` and `base64` may take (a cold run of one pipeline). */
+const PROBE_TIMEOUT_MS = 30_000;
 
 /** What to keep warm and where. */
 export interface WarmPoolOptions {
@@ -48,7 +61,9 @@ export class WarmPool {
   private background: AbortController | undefined;
   private sweep: ReturnType<typeof setInterval> | undefined;
   private scheduled: ReturnType<typeof setTimeout> | undefined;
-  /** Claimed containers seen without a running exec, and since when (removeOrphans). */
+  /** Image ids probed for the pool script's tools: true when they work (probeImage). */
+  private readonly probed = new Map<string, boolean>();
+  /** Claimed containers seen stopped or still waiting for their header, and since when (removeOrphans). */
   private orphans = new Map<string, number>();
   /** Images not refilled before the given time (their pooled containers stopped by themselves). */
   private readonly pausedUntil = new Map<string, number>();
@@ -133,6 +148,10 @@ export class WarmPool {
       this.report(image, `image ${image} is not present; nothing pooled for it`);
       return 0;
     }
+    if (!(await this.probeImage(facts.id))) {
+      this.report(image, `image ${image} has no working busybox \`sh\` and \`base64\` (the pooled container's PID 1 needs them); runs of it go cold`);
+      return 0;
+    }
     const profile: PoolProfile = { imageId: facts.id, ociRuntime: this.options.ociRuntime, limits: this.options.limits };
     const key = poolKey(profile);
     const pooled = await listPooled(this.engine, key);
@@ -144,7 +163,7 @@ export class WarmPool {
       else fresh++;
     }
     await this.removeOrphans(pooled.filter((summary) => !isIdle(summary)));
-    // A pooled `sleep` that ended by itself (e.g. the image's `sleep` refuses the argument): wait a
+    // A pooled script that ended by itself (stdin closed by a stray attach, a broken image): wait a
     // sweep before trying again, or each stop event would start the next doomed container at once.
     if (stopped > 0) this.pausedUntil.set(image, Date.now() + SWEEP_MS);
     if ((this.pausedUntil.get(image) ?? 0) > Date.now()) {
@@ -173,15 +192,19 @@ export class WarmPool {
 
   /**
    * Removes claimed containers whose claimer died between its claim and its removal (a
-   * `kill -9`): older than twice the max age and seen without a running exec for a whole
-   * sweep interval. A live claimer holds a container only while its exec runs, plus milliseconds.
+   * `kill -9`): older than twice the max age, and for a whole sweep interval either stopped or
+   * still running the pool script that waits for a header. A live claimer sends the header
+   * milliseconds after its claim and removes the container milliseconds after it stopped; a
+   * long-running command is neither, so it is never removed here.
    */
   private async removeOrphans(claimed: PooledSummary[]): Promise<void> {
     const idleSince = new Map<string, number>();
     for (const summary of claimed) {
       if (Date.now() - (summary.Created ?? 0) * 1000 < 2 * DEFAULT_POOL_MAX_AGE_MS) continue;
-      const info = await this.engine.json<{ ExecIDs?: string[] | null }>("GET", `/containers/${summary.Id}/json`).catch(() => undefined);
-      if (!info || (info.ExecIDs ?? []).length > 0) continue;
+      if (summary.State === "running") {
+        const top = await this.engine.json<TopInfo>("GET", `/containers/${summary.Id}/top`).catch(() => undefined);
+        if (!top || poolProcessProblems(top).length > 0) continue;
+      }
       const since = this.orphans.get(summary.Id) ?? Date.now();
       if (Date.now() - since >= SWEEP_MS) await removeQuietly(this.engine, summary.Id).catch(() => undefined);
       else idleSince.set(summary.Id, since);
@@ -189,15 +212,41 @@ export class WarmPool {
     this.orphans = idleSince;
   }
 
-  /** Creates one pooled container through the hardened create+verify path and starts its `sleep`; false when lockdown removed it meanwhile. */
+  /**
+   * Whether `imageId` has the `sh` and `base64` the pool script needs, by a cold hardened run of
+   * a decoding pipeline (once per image id and filler). An image without them is never pooled:
+   * its pooled containers would stop at once, or worse be claimed in the instant before.
+   */
+  private async probeImage(imageId: string): Promise<boolean> {
+    const known = this.probed.get(imageId);
+    if (known !== undefined) return known;
+    let stdout = "";
+    const decoder = new TextDecoder();
+    const spec = { runId: `${POOL_RUN_PREFIX}probe-${crypto.randomUUID()}`, image: imageId, argv: [...POOL_PROBE_ARGV], timeoutMs: PROBE_TIMEOUT_MS, limits: this.options.limits };
+    let result: Awaited<ReturnType<typeof runContainer>>;
+    try {
+      result = await runContainer(this.ctx, spec, { stdout: (chunk) => void (stdout += decoder.decode(chunk, { stream: true })), stderr: () => {} });
+    } catch (error) {
+      // Typically the start failed: the image has no `sh`. Not remembered (it may be the engine): the next fill probes again.
+      this.options.log?.(`warm pool: probing image ${imageId.slice(0, 19)} failed: ${dockerMessage(error)}`);
+      return false;
+    }
+    // Killed (lockdown) or timed out: unknown, so not remembered; this fill pools nothing.
+    if (result.exitCode === 137 || result.timedOut) return false;
+    const works = result.exitCode === 0 && stdout === POOL_PROBE_OUTPUT;
+    this.probed.set(imageId, works);
+    return works;
+  }
+
+  /** Creates one pooled container through the hardened create+verify path and starts its script; false when lockdown removed it meanwhile. */
   private async create(profile: PoolProfile): Promise<boolean> {
     const id = crypto.randomUUID().replaceAll("-", "").slice(0, 20);
-    const container = await createHardened(this.ctx, poolSpec(profile, `${POOL_RUN_PREFIX}${id}`), undefined, `${POOL_NAME_PREFIX}${id}`);
+    const container = await createHardened(this.ctx, poolSpec(profile, `${POOL_RUN_PREFIX}${id}`), undefined, `${POOL_NAME_PREFIX}${id}`, poolCreateOptions);
     try {
       await this.engine.request("POST", `/containers/${container}/start`);
     } catch (error) {
       await removeQuietly(this.engine, container).catch(() => undefined);
-      // 404: removed while starting (lockdown); anything else: e.g. the image has no `sleep`.
+      // 404: removed while starting (lockdown); anything else: e.g. the image has no `sh`.
       if (statusCodeOf(error) === 404) return false;
       throw error;
     }
