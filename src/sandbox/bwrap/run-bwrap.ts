@@ -17,6 +17,7 @@ import { bwrapInvocation, SANDBOX_ID } from "./bwrap-args.ts";
 import { RunCgroups, type CgroupLayout } from "./cgroups.ts";
 import { unreachableFor } from "./host-access.ts";
 import { BWRAP_BASE_IMAGE, type BaseRootfs } from "./rootfs.ts";
+import { emptyResult } from "../result.ts";
 
 /** Exit codes of runs we ended ourselves, as in the Docker runtime. */
 export const EXIT_TIMEOUT = 124;
@@ -180,18 +181,4 @@ function imageError(image: string): AegisError {
   return new AegisError("unavailable", `the bwrap runtime runs only the base image ${BWRAP_BASE_IMAGE}, not ${image}`, {
     hint: "skills with their own image need --runtime docker or --runtime gvisor",
   });
-}
-
-function emptyResult(startedAt: number, containerId: string): SandboxResult {
-  return {
-    exitCode: 0,
-    timedOut: false,
-    aborted: false,
-    oomKilled: false,
-    outputTruncated: false,
-    durationMs: Math.round(performance.now() - startedAt),
-    stdoutBytes: 0,
-    stderrBytes: 0,
-    containerId,
-  };
 }

@@ -7,6 +7,7 @@
 import type { ContainerCreateOptions, ContainerInspectInfo } from "dockerode";
 import { AegisError } from "../../shared/index.ts";
 import { validateLimits } from "../limits.ts";
+import { emptyResult } from "../result.ts";
 import { verifyMountSources } from "../mounts.ts";
 import { verifySecretDir } from "../secret-dir.ts";
 import { openEgressSession, type EgressAttachment, type EgressSession } from "../egress/session.ts";
@@ -28,6 +29,8 @@ export interface RunContext {
   /** The egress proxy's resolver (default: the system's). */
   egressResolve?: Resolver;
 }
+
+export { emptyResult } from "../result.ts";
 
 /** Exit codes of runs we ended ourselves, following shell conventions (timeout(1), Ctrl-C, SIGKILL). */
 export const EXIT_TIMEOUT = 124;
@@ -115,18 +118,45 @@ async function createWithWarnings(engine: EngineClient, options: ContainerCreate
   return { id: body.Id, warnings };
 }
 
-async function execute(ctx: RunContext, container: string, spec: SandboxSpec, io: SandboxIo, startedAt: number, egress: EgressSession | undefined): Promise<SandboxResult> {
-  let reason: KillReason | undefined;
-  let started = false;
+/**
+ * Our reason to SIGKILL a run's container. The first reason wins: a timeout that fires while an
+ * abort is being handled stays an abort. Until the command may have started the kill is only
+ * remembered (nothing runs yet), and `started()` sends one requested meanwhile.
+ */
+export class KillSwitch {
+  reason: KillReason | undefined;
+  private running = false;
 
-  const sendKill = () => void ctx.engine.request("POST", `/containers/${container}/kill`, { query: { signal: "SIGKILL" } }).catch(() => undefined);
-  // The first reason wins: a timeout that fires while an abort is being handled stays an abort.
-  const kill = (why: KillReason) => {
-    if (reason) return;
-    reason = why;
-    if (started) sendKill();
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly container: string,
+  ) {}
+
+  get hasStarted(): boolean {
+    return this.running;
+  }
+
+  readonly kill = (why: KillReason): void => {
+    if (this.reason) return;
+    this.reason = why;
+    if (this.running) this.send();
   };
 
+  /** The command may run from now on; a kill requested while it was starting goes out now. */
+  started(): void {
+    this.running = true;
+    if (this.reason) this.send();
+  }
+
+  /** Kills the container now, whatever the reason (also one of the caller's own). */
+  send(): void {
+    void this.ctx.engine.request("POST", `/containers/${this.container}/kill`, { query: { signal: "SIGKILL" } }).catch(() => undefined);
+  }
+}
+
+async function execute(ctx: RunContext, container: string, spec: SandboxSpec, io: SandboxIo, startedAt: number, egress: EgressSession | undefined): Promise<SandboxResult> {
+  const switched = new KillSwitch(ctx, container);
+  const kill = switched.kill;
   const output = createOutputSink(spec.limits.outputBytes, io, kill);
 
   // Attach before start so no early output is lost; the engine streams the multiplexed
@@ -145,10 +175,8 @@ async function execute(ctx: RunContext, container: string, spec: SandboxSpec, io
   let timer: ReturnType<typeof setTimeout> | undefined;
   let exitCode = EXIT_KILLED;
   try {
-    if (reason === undefined && (await startContainer(ctx, container))) {
-      started = true;
-      // A kill requested while start was in flight was held back (nothing ran yet): send it now.
-      if (reason) sendKill();
+    if (switched.reason === undefined && (await startContainer(ctx, container))) {
+      switched.started();
       if (egress) await admitSandbox(ctx, container, egress);
       timer = setTimeout(() => kill("timeout"), spec.timeoutMs);
       exitCode = await waitExit(ctx, container);
@@ -161,8 +189,8 @@ async function execute(ctx: RunContext, container: string, spec: SandboxSpec, io
     attach.abort();
   }
   if (output.consumerError !== undefined) throw output.consumerError;
-  const oomKilled = started ? await wasOomKilled(ctx.engine, container) : false;
-  return finalResult(startedAt, container, reason, exitCode, oomKilled, output);
+  const oomKilled = switched.hasStarted ? await wasOomKilled(ctx.engine, container) : false;
+  return finalResult(startedAt, container, switched.reason, exitCode, oomKilled, output);
 }
 
 /** The result of a run that got as far as its container: our kill reason wins over the exit status. */
@@ -313,19 +341,4 @@ export async function settleWithin(promise: Promise<void>, ms: number): Promise<
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
-}
-
-/** A result with nothing run yet, timed from `startedAt`; callers fill in what happened. */
-export function emptyResult(startedAt: number, containerId: string): SandboxResult {
-  return {
-    exitCode: 0,
-    timedOut: false,
-    aborted: false,
-    oomKilled: false,
-    outputTruncated: false,
-    durationMs: Math.round(performance.now() - startedAt),
-    stdoutBytes: 0,
-    stderrBytes: 0,
-    containerId,
-  };
 }

@@ -22,7 +22,7 @@ import {
   settleWithin,
   waitExit,
   wasOomKilled,
-  type KillReason,
+  KillSwitch,
   type RunContext,
 } from "./run-container.ts";
 import { claimPooled, type Refusal } from "./warm-pool-claim.ts";
@@ -63,20 +63,14 @@ export async function runWarm(ctx: RunContext, spec: SandboxSpec, io: SandboxIo,
 }
 
 async function execute(ctx: RunContext, container: string, spec: SandboxSpec, nonce: string, header: Uint8Array, io: SandboxIo, startedAt: number): Promise<SandboxResult | undefined> {
-  let reason: KillReason | undefined;
-  let started = false;
-  const sendKill = () => void ctx.engine.request("POST", `/containers/${container}/kill`, { query: { signal: "SIGKILL" } }).catch(() => undefined);
-  const kill = (why: KillReason) => {
-    if (reason) return;
-    reason = why;
-    if (started) sendKill();
-  };
+  const switched = new KillSwitch(ctx, container);
+  const kill = switched.kill;
   const output = createOutputSink(spec.limits.outputBytes, io, kill);
   // Someone else's output (a header sent before ours) never reaches the run's consumers.
   let tampered = false;
   const gate = createRunMarkerGate(nonce, output.push, () => {
     tampered = true;
-    if (started) sendKill();
+    if (switched.hasStarted) switched.send();
   });
   const onAbort = () => kill("abort");
   io.signal?.addEventListener("abort", onAbort, { once: true });
@@ -86,13 +80,13 @@ async function execute(ctx: RunContext, container: string, spec: SandboxSpec, no
   let exitCode = EXIT_KILLED;
   try {
     // Attached before the header is sent, so no output is lost: the script prints nothing before its exec.
-    const opened = reason === undefined ? await openAttach(ctx, container, gate.push) : "gone";
+    const opened = switched.reason === undefined ? await openAttach(ctx, container, gate.push) : "gone";
     if (opened === "failed") return undefined;
     attach = opened === "gone" ? undefined : opened;
-    if (attach !== undefined && reason === undefined && !tampered && (await send(attach, header))) {
-      started = true;
-      // A kill requested while the header was in flight was held back: send it now.
-      if (reason || tampered) sendKill();
+    if (attach !== undefined && switched.reason === undefined && !tampered && (await send(attach, header))) {
+      // A kill requested while the header was in flight was held back: it goes out now.
+      switched.started();
+      if (tampered) switched.send();
       timer = setTimeout(() => kill("timeout"), spec.timeoutMs);
       exitCode = await waitExit(ctx, container);
       await settleWithin(attach.ended, DRAIN_MS);
@@ -105,7 +99,7 @@ async function execute(ctx: RunContext, container: string, spec: SandboxSpec, no
   }
   if (output.consumerError !== undefined) throw output.consumerError;
   // The marker never came: our header was refused, or PID 1 was running something else already.
-  const unconfirmed = started && reason === undefined && gate.state === "waiting" && exitCode !== EXIT_KILLED;
+  const unconfirmed = switched.hasStarted && switched.reason === undefined && gate.state === "waiting" && exitCode !== EXIT_KILLED;
   if (unconfirmed && exitCode === POOL_REFUSED_EXIT) {
     throw new AegisError("internal", "the pooled sandbox refused the run header; the run's command did not run", { hint: "report this as a bug; set sandbox.warmPool.size to 0 meanwhile" });
   }
@@ -114,8 +108,8 @@ async function execute(ctx: RunContext, container: string, spec: SandboxSpec, no
       hint: "something with access to the Docker API attached to an idle AegisClaw container; check who uses the Docker socket",
     });
   }
-  const oomKilled = started ? await wasOomKilled(ctx.engine, container) : false;
-  return finalResult(startedAt, container, reason, exitCode, oomKilled, output);
+  const oomKilled = switched.hasStarted ? await wasOomKilled(ctx.engine, container) : false;
+  return finalResult(startedAt, container, switched.reason, exitCode, oomKilled, output);
 }
 
 /**
