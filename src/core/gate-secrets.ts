@@ -100,6 +100,16 @@ function refuseKnownValues(texts: readonly string[], known: readonly KnownSecret
   });
 }
 
+/**
+ * A redactor that knows every value the store shows without a person (plus the detectors), for
+ * text that does not come from one of our runs: an agent host's report of a tool call.
+ */
+export async function knownValuesRedactor(source: RunSecretSource | undefined): Promise<Redactor> {
+  const redactor = new Redactor();
+  if (source) for (const secret of await source.known()) registerKnown(redactor, secret);
+  return redactor;
+}
+
 /** A granted value must be redactable, or it is not delivered (the redactor refuses very short values). */
 function registerGranted(redactor: Redactor, name: string, value: string): void {
   redactor.addSecret(name, value);

@@ -1,7 +1,6 @@
 import type { AuditLog, AuditReason, AuditRecord, AuditSource } from "../audit/index.ts";
 import { createBuiltinEngine, decideSafely, type Decision, type PolicyEngine, type PolicyInput } from "../policy/index.ts";
 import { describeProfile, engineRuntimeOf, type SandboxProfile, type SandboxRuntime } from "../sandbox/index.ts";
-import { Redactor } from "../redact/index.ts";
 import { AegisError, isAegisError } from "../shared/index.ts";
 import type { RunSecretSource } from "../secrets/index.ts";
 import type { RunRequest } from "./action.ts";
@@ -10,7 +9,7 @@ import type { EventBus } from "./events.ts";
 import { approvalRecord, approvalRequestFor, awaitApproval, checkApproval, DEFAULT_APPROVAL_TIMEOUT_MS, type Approvable, type Approver } from "./gate-approval.ts";
 import { executeRun } from "./gate-execute.ts";
 import { NO_HISTORY, prepareRun, type HistorySource } from "./gate-prepare.ts";
-import { checkRunSecrets } from "./gate-secrets.ts";
+import { checkRunSecrets, knownValuesRedactor } from "./gate-secrets.ts";
 import type { LockdownState, LockdownStore } from "./lockdown.ts";
 import { prepareToolCall, ToolCallResult, type ToolCallRequest } from "./tool-call.ts";
 
@@ -157,12 +156,14 @@ export class Gate {
     const result = parsed.data;
     // -1: the host reported no exit code (a tool that is not a process, or one blocked later).
     const exitCode = result.exitCode ?? (result.status === "completed" ? 0 : -1);
+    // The host's error text is free text: the store's values are redacted from it, not only known token formats.
+    const redactor = result.error ? await knownValuesRedactor(this.deps.secrets) : undefined;
     const entry = await this.deps.audit.append({
       type: "result",
       actor: input.actor,
       runId: input.id,
       requestHash: input.requestHash,
-      result: { exitCode, durationMs: result.durationMs ?? 0, timedOut: false, stdoutBytes: 0, stderrBytes: 0, ...(result.error ? { error: new Redactor().redactText(result.error) } : {}) },
+      result: { exitCode, durationMs: result.durationMs ?? 0, timedOut: false, stdoutBytes: 0, stderrBytes: 0, ...(result.error && redactor ? { error: redactor.redactText(result.error) } : {}) },
       note: `tool call ${result.status} on the agent's host (reported by ${input.actor.name})`,
     });
     return { seq: entry.seq };

@@ -4,6 +4,7 @@ import { ApprovalQueue } from "../../src/approvals/index.ts";
 import { AuditLog, initAuditDir, readEntries } from "../../src/audit/index.ts";
 import { Config, EventBus, Gate, LockdownStore, type Approver } from "../../src/core/index.ts";
 import type { PolicyEngine, PolicyInput } from "../../src/policy/index.ts";
+import type { RunSecretSource } from "../../src/secrets/index.ts";
 import type { SandboxRuntime } from "../../src/sandbox/index.ts";
 import { failure } from "../helpers/errors.ts";
 import { tempDir } from "../helpers/temp-home.ts";
@@ -12,7 +13,7 @@ const actor = { name: "openclaw-plugin", source: "openclaw" as const };
 /** Tool calls run on the agent's host: the Gate must never start a sandbox for one. */
 const noSandbox: SandboxRuntime = { name: "docker", run: async () => { throw new Error("a tool call must not run a sandbox"); } } as unknown as SandboxRuntime;
 
-async function fixture(options: { grants?: string[]; policy?: PolicyEngine; approver?: (queue: ApprovalQueue) => Approver } = {}) {
+async function fixture(options: { grants?: string[]; policy?: PolicyEngine; approver?: (queue: ApprovalQueue) => Approver; secrets?: RunSecretSource } = {}) {
   const dir = tempDir();
   const auditDir = join(dir, "audit");
   await initAuditDir(auditDir);
@@ -24,6 +25,7 @@ async function fixture(options: { grants?: string[]; policy?: PolicyEngine; appr
     config, home: join(dir, "home"), audit: await AuditLog.open(auditDir), runtime: noSandbox, lockdown, bus,
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.approver ? { approver: options.approver(queue) } : {}),
+    ...(options.secrets ? { secrets: options.secrets } : {}),
     approvalTimeoutMs: 2000,
   });
   return { gate, queue, lockdown, entries: () => [...readEntries(auditDir)] };
@@ -108,6 +110,19 @@ describe("gate tool calls", () => {
     expect(result?.note).toContain("completed");
     const error = await failure(f.gate.recordToolResult({ actor, id: verdict.id, requestHash: verdict.requestHash, result: { status: "exploded" } as never }));
     expect(error.code).toBe("bad-input");
+  });
+
+  test("gate tool calls: a stored secret in the host's error text is redacted in the result entry, as are token formats", async () => {
+    const canary = "tool-error-canary-7f3a9c2e51";
+    const secrets: RunSecretSource = { backend: "age", check: async () => {}, read: async () => new Map(), known: async () => [{ name: "DB_PASSWORD", value: canary }] };
+    const f = await fixture({ grants: ["shell.exec"], secrets });
+    const verdict = await f.gate.decideToolCall(call());
+    const error = `connect failed with password ${canary} (token ghp_${"a".repeat(36)})`;
+    const { seq } = await f.gate.recordToolResult({ actor, id: verdict.id, requestHash: verdict.requestHash, result: { status: "failed", error } });
+    const text = JSON.stringify(f.entries().find((entry) => entry.seq === seq));
+    expect(text).not.toContain(canary);
+    expect(text).toContain("[REDACTED:secret:DB_PASSWORD]");
+    expect(text).not.toContain("a".repeat(36));
   });
 
   test("gate tool calls: the parameters' digest is part of what an approval binds", async () => {
