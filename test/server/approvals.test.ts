@@ -20,7 +20,8 @@ describe("server approvals (strict template: every command asks; real Docker)", 
     f.call(`/api/v1/approvals/${id}/${verb}`, { as, method: "POST", json: { requestHash } });
 
   test("approvals: a run that asks waits (202); the approval is bound to the hash and recorded as by=<token name> via api", async () => {
-    const created = await f.call("/api/v1/runs", { as: "operator", method: "POST", json: { argv: ["echo", "approved"], scopes: ["shell.exec"] } });
+    // The agent asks with its own token (the admin one here); a person approves with the operator's.
+    const created = await f.call("/api/v1/runs", { as: "admin", method: "POST", json: { argv: ["echo", "approved"], scopes: ["shell.exec"] } });
     expect(created.status).toBe(202);
     const run = await body(created);
     expect(run.status).toBe("awaiting-approval");

@@ -22,9 +22,10 @@ const NORMALIZED_ABSOLUTE = /^\/$|^(\/[^/\0]+)+$/;
  * task plus about 50 (runsc 2022-12, ptrace platform, measured with sleeping children), so a
  * cgroup limit of `pids` killed a sandbox at about a dozen processes. There the process limit
  * is RLIMIT_NPROC inside the guest, which gVisor's kernel enforces per sandbox (its users are
- * its own), and the cgroup only bounds host threads at a multiple of it.
+ * its own), and the cgroup only bounds host threads at a multiple of it (with headroom: a fork
+ * bomb churning processes makes the sentry briefly hold more threads per task).
  */
-const GVISOR_HOST_THREADS_PER_TASK = 10;
+const GVISOR_HOST_THREADS_PER_TASK = 16;
 const GVISOR_HOST_THREADS_BASE = 128;
 
 /** The pids cgroup limit and, under gVisor, the in-guest process limit for `pids`. */

@@ -104,10 +104,11 @@ describe("resource escapes (compiled binary, real Docker)", () => {
     expect(result.stdout).toBe("64\n");
     expect(result.stderr).toContain("can't fork: Resource temporarily unavailable");
     const audit = await lastResult();
-    // The guest's 64 shells also press on the 64 MiB memory limit, which the sentry shares with
-    // them: the sandbox either lives until the timeout (124) or is OOM-killed whole (137).
-    expect([124, 137]).toContain(result.exitCode);
-    expect(audit.result).toMatchObject(result.exitCode === 124 ? { exitCode: 124, timedOut: true, killedBy: "timeout" } : { exitCode: 137, timedOut: false });
+    // Contained either way, and the host is fine: the sandbox lives until the timeout (124), or
+    // the 64 shells and the sentry pass the 64 MiB memory limit (137, OOM), or the sentry's own
+    // threads hit the host pids ceiling while the bomb churns and runsc ends the sandbox (2).
+    expect([124, 137, 2]).toContain(result.exitCode);
+    expect(audit.result).toMatchObject(result.exitCode === 124 ? { exitCode: 124, timedOut: true, killedBy: "timeout" } : { exitCode: result.exitCode, timedOut: false });
     expect(containersOf(audit.runId)).toEqual([]);
   }, 60_000);
 
