@@ -1,6 +1,6 @@
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { AegisError } from "../shared/index.ts";
+import { AegisError, processAlive } from "../shared/index.ts";
 import { ControlClient } from "./control-client.ts";
 import { controlDir, controlKey } from "./control-key.ts";
 import type { ApprovalChannel, ApprovalChoice, ApprovalRequest, ApprovalResolution } from "./types.ts";
@@ -70,14 +70,4 @@ async function connectAll(runDir: string, client: string): Promise<ControlClient
   const sockets = controlSockets(runDir).filter((s) => s.pid !== process.pid);
   const clients = await Promise.all(sockets.map((s) => connectControl(runDir, s, client)));
   return clients.filter((c): c is ControlClient => c !== undefined);
-}
-
-/** True when a process with this pid exists (EPERM means it exists but is not ours). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

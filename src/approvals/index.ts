@@ -7,7 +7,7 @@ export { ApprovalQueue } from "./queue.ts";
 export { startControlServer, type ControlServer } from "./control-server.ts";
 export { ControlClient } from "./control-client.ts";
 export { controlKey, controlDir } from "./control-key.ts";
-export { controlSockets, pendingApprovals, processAlive, resolveApproval } from "./discovery.ts";
+export { controlSockets, pendingApprovals, resolveApproval } from "./discovery.ts";
 export { HomeMonitor } from "./monitor.ts";
 export { ApprovalSession } from "./session.ts";
 export type { ApprovalChannel, ApprovalChoice, ApprovalRequest, ApprovalResolution } from "./types.ts";

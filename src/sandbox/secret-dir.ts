@@ -6,7 +6,7 @@
  */
 import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, rmdirSync, rmSync, statfsSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { AegisError } from "../shared/index.ts";
+import { AegisError, processAlive } from "../shared/index.ts";
 import type { SandboxSecrets } from "./types.ts";
 
 /** The sandbox's user (SANDBOX_USER): the only one that reads the files when AegisClaw runs as root. */
@@ -196,15 +196,6 @@ function eraseQuietly(path: string): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -6,7 +6,7 @@
 import { lstatSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AegisError, canonicalHash, writeFileAtomic } from "../../shared/index.ts";
+import { AegisError, canonicalHash, processAlive, writeFileAtomic } from "../../shared/index.ts";
 import { SECCOMP_PROFILE } from "../docker/seccomp-profile.ts";
 import type { RunningSandbox, RuntimeStatus, SandboxIo, SandboxResult, SandboxRuntime, SandboxSpec } from "../types.ts";
 import { createdAt, detectCgroups, listRunCgroups, prepareCgroupParents, processCount, removeRunCgroups, type CgroupLayout } from "./cgroups.ts";
@@ -147,21 +147,12 @@ function probeUserNamespaces(ctx: BwrapContext): string | undefined {
 async function sweepOrphans(layout: CgroupLayout): Promise<void> {
   for (const name of listRunCgroups(layout)) {
     const owner = Number(name.split(".")[1]);
-    if (!Number.isInteger(owner) || owner === process.pid || alive(owner)) continue;
+    if (!Number.isInteger(owner) || owner === process.pid || processAlive(owner)) continue;
     try {
       await removeRunCgroups(layout, name);
     } catch {
       // Best effort: killAll (lockdown) reports what it cannot remove.
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -5,7 +5,7 @@
  * service listening on the host (through the bridge's gateway address or the host's other
  * addresses), which inhibit_ipv4 removes. Only the run's own containers join it.
  */
-import { AegisError } from "../../shared/index.ts";
+import { AegisError, processAlive } from "../../shared/index.ts";
 import { LABEL_MANAGED, LABEL_PID, LABEL_RUN, LABEL_RUN_NETWORK } from "../types.ts";
 import { dockerError, statusCodeOf } from "./docker-errors.ts";
 import type { EngineClient } from "./engine-client.ts";
@@ -134,14 +134,4 @@ export async function removeRunNetworks(engine: EngineClient, all: boolean, minA
     }
   }
   return removed;
-}
-
-function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
