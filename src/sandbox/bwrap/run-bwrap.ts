@@ -17,12 +17,9 @@ import { bwrapInvocation, SANDBOX_ID } from "./bwrap-args.ts";
 import { RunCgroups, type CgroupLayout } from "./cgroups.ts";
 import { unreachableFor } from "./host-access.ts";
 import { BWRAP_BASE_IMAGE, type BaseRootfs } from "./rootfs.ts";
-import { emptyResult } from "../result.ts";
+import { createOutputLimit, emptyResult, EXIT_ABORTED, EXIT_KILLED, finalResult, type KillReason } from "../result.ts";
 
-/** Exit codes of runs we ended ourselves, as in the Docker runtime. */
-export const EXIT_TIMEOUT = 124;
-export const EXIT_ABORTED = 130;
-export const EXIT_KILLED = 137;
+/** The wrapper's status when it could not join the run's cgroups (nothing ran). */
 const EXIT_JOIN_FAILED = 125;
 
 /** Runs in the wrapper: join every cgroup named before `--`, then exec the rest. */
@@ -41,8 +38,6 @@ export interface BwrapContext {
   seccompFile: () => string;
 }
 
-type KillReason = "timeout" | "abort" | "output";
-
 /** Runs `spec` under bwrap; see SandboxRuntime.run. */
 export async function runBwrap(ctx: BwrapContext, spec: SandboxSpec, io: SandboxIo): Promise<SandboxResult> {
   validateLimits(spec.limits);
@@ -57,8 +52,7 @@ export async function runBwrap(ctx: BwrapContext, spec: SandboxSpec, io: Sandbox
   }
   // Read structurally: these fields are newer than this runner, and anything it does not
   // implement must refuse the run rather than be dropped.
-  const multi = spec as { compose?: unknown; runNetwork?: unknown };
-  if (multi.compose !== undefined || multi.runNetwork !== undefined) {
+  if (spec.compose !== undefined || spec.runNetwork !== undefined) {
     throw new AegisError("unavailable", "the bwrap runtime cannot run multi-container (docker-compose) skills or join a run network", { hint: "run them with --runtime docker or --runtime gvisor" });
   }
   if (spec.image !== BWRAP_BASE_IMAGE) throw imageError(spec.image);
@@ -100,9 +94,6 @@ export async function runBwrap(ctx: BwrapContext, spec: SandboxSpec, io: Sandbox
 
 async function execute(command: string[], fds: number[], cgroups: RunCgroups, spec: SandboxSpec, io: SandboxIo, startedAt: number, name: string): Promise<SandboxResult> {
   let reason: KillReason | undefined;
-  let truncated = false;
-  let consumerError: unknown;
-  const bytes = { stdout: 0, stderr: 0 };
   const proc = Bun.spawn(command, {
     stdio: ["ignore", "pipe", "pipe", "pipe", ...fds],
     env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
@@ -120,26 +111,10 @@ async function execute(command: string[], fds: number[], cgroups: RunCgroups, sp
     }
     proc.kill("SIGKILL");
   };
+  const output = createOutputLimit(spec.limits.outputBytes, io, kill);
+  // Past the limit the chunks are dropped, but the pipes are still drained so bwrap never blocks.
   const forward = async (stream: ReadableStream<Uint8Array>, which: "stdout" | "stderr") => {
-    for await (const chunk of stream) {
-      if (truncated) continue; // keep draining so bwrap never blocks on a full pipe
-      const room = spec.limits.outputBytes - bytes.stdout - bytes.stderr;
-      const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-      if (part.length > 0) {
-        bytes[which] += part.length;
-        try {
-          io[which](part);
-        } catch (error) {
-          // A failing consumer must not leave the sandbox running unobserved.
-          consumerError ??= error;
-          kill("abort");
-        }
-      }
-      if (chunk.length > room) {
-        truncated = true;
-        kill("output");
-      }
-    }
+    for await (const chunk of stream) output.write(which, chunk);
   };
   const status = Bun.file(proc.stdio[3] as number)
     .text()
@@ -160,21 +135,12 @@ async function execute(command: string[], fds: number[], cgroups: RunCgroups, sp
     io.signal?.removeEventListener("abort", onAbort);
     proc.kill("SIGKILL");
   }
-  if (consumerError !== undefined) throw consumerError;
+  if (output.consumerError !== undefined) throw output.consumerError;
   if (exitCode === EXIT_JOIN_FAILED && (await status).includes("cgroup-join-failed")) {
     throw new AegisError("unavailable", `bwrap sandbox ${name} could not be placed in its cgroups, so nothing was run`, { hint: "check the cgroup filesystem (mount | grep cgroup) and `aegisclaw doctor`" });
   }
   const signalled = proc.signalCode !== null;
-  return {
-    ...emptyResult(startedAt, name),
-    exitCode: reason === "abort" ? EXIT_ABORTED : reason === "timeout" ? EXIT_TIMEOUT : signalled ? EXIT_KILLED : exitCode,
-    timedOut: reason === "timeout",
-    aborted: reason === "abort",
-    oomKilled: cgroups.oomKilled(),
-    outputTruncated: truncated,
-    stdoutBytes: bytes.stdout,
-    stderrBytes: bytes.stderr,
-  };
+  return finalResult(startedAt, name, reason, signalled ? EXIT_KILLED : exitCode, cgroups.oomKilled(), output);
 }
 
 function imageError(image: string): AegisError {

@@ -8,11 +8,12 @@
  */
 import { AegisError } from "../../shared/index.ts";
 import { validateLimits } from "../limits.ts";
+import { emptyResult, EXIT_ABORTED } from "../result.ts";
 import { verifyMountSources } from "../mounts.ts";
 import { LABEL_SERVICE, type SandboxIo, type SandboxResult, type SandboxSidecar, type SandboxSpec } from "../types.ts";
 import { createRunNetwork, removeRunNetwork, removeRunNetworks, type RunNetwork } from "./compose-network.ts";
 import { dockerError, statusCodeOf } from "./docker-errors.ts";
-import { createHardened, EXIT_ABORTED, removeQuietly, runContainer, type RunContext } from "./run-container.ts";
+import { createHardened, removeQuietly, runContainer, type RunContext } from "./run-container.ts";
 
 /** Runs `spec` (with `spec.compose`) and its sidecars; see SandboxRuntime.run. */
 export async function runCompose(ctx: RunContext, spec: SandboxSpec, io: SandboxIo): Promise<SandboxResult> {
@@ -32,10 +33,7 @@ export async function runCompose(ctx: RunContext, spec: SandboxSpec, io: Sandbox
   }
   checkNames(compose.service, compose.sidecars);
   const startedAt = performance.now();
-  if (io.signal?.aborted) {
-    const nothing = { stdoutBytes: 0, stderrBytes: 0, containerId: "", timedOut: false, oomKilled: false, outputTruncated: false };
-    return { ...nothing, exitCode: EXIT_ABORTED, aborted: true, durationMs: Math.round(performance.now() - startedAt) };
-  }
+  if (io.signal?.aborted) return { ...emptyResult(startedAt, ""), aborted: true, exitCode: EXIT_ABORTED };
   // What a killed AegisClaw process left behind; never another live process's networks.
   await removeRunNetworks(ctx.engine, false).catch(() => 0);
   const network = await createRunNetwork(ctx.engine, ctx.socketPath, spec.runId);

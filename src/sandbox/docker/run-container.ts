@@ -7,14 +7,14 @@
 import type { ContainerCreateOptions, ContainerInspectInfo } from "dockerode";
 import { AegisError } from "../../shared/index.ts";
 import { validateLimits } from "../limits.ts";
-import { emptyResult } from "../result.ts";
+import { createOutputLimit, emptyResult, EXIT_ABORTED, EXIT_KILLED, finalResult, type KillReason, type OutputLimit } from "../result.ts";
 import { verifyMountSources } from "../mounts.ts";
 import { verifySecretDir } from "../secret-dir.ts";
 import { openEgressSession, type EgressAttachment, type EgressSession } from "../egress/session.ts";
 import type { Resolver } from "../egress/vet.ts";
 import type { EgressAuditor, SandboxIo, SandboxResult, SandboxSpec } from "../types.ts";
 import { containerOptions, hardeningProblems } from "./container-config.ts";
-import { createDemuxer, type StreamName } from "./demux.ts";
+import { createDemuxer } from "./demux.ts";
 import { dockerError, missingImageError, statusCodeOf } from "./docker-errors.ts";
 import { startedAddress } from "./egress-config.ts";
 import type { EngineClient } from "./engine-client.ts";
@@ -30,18 +30,8 @@ export interface RunContext {
   egressResolve?: Resolver;
 }
 
-export { emptyResult } from "../result.ts";
-
-/** Exit codes of runs we ended ourselves, following shell conventions (timeout(1), Ctrl-C, SIGKILL). */
-export const EXIT_TIMEOUT = 124;
-export const EXIT_ABORTED = 130;
-export const EXIT_KILLED = 137;
-
 /** After the command exits, how long to wait for output still in flight on the attach stream. */
 export const DRAIN_MS = 2000;
-
-/** Why we killed a run; the first reason wins. */
-export type KillReason = "timeout" | "abort" | "output";
 
 /** Runs `spec` in a hardened container; see SandboxRuntime.run. */
 export async function runContainer(ctx: RunContext, spec: SandboxSpec, io: SandboxIo): Promise<SandboxResult> {
@@ -193,69 +183,16 @@ async function execute(ctx: RunContext, container: string, spec: SandboxSpec, io
   return finalResult(startedAt, container, switched.reason, exitCode, oomKilled, output);
 }
 
-/** The result of a run that got as far as its container: our kill reason wins over the exit status. */
-export function finalResult(startedAt: number, container: string, reason: KillReason | undefined, exitCode: number, oomKilled: boolean, output: OutputSink): SandboxResult {
-  return {
-    ...emptyResult(startedAt, container),
-    exitCode: reason === "abort" ? EXIT_ABORTED : reason === "timeout" ? EXIT_TIMEOUT : exitCode,
-    timedOut: reason === "timeout",
-    aborted: reason === "abort",
-    oomKilled,
-    outputTruncated: output.truncated,
-    stdoutBytes: output.bytes.stdout,
-    stderrBytes: output.bytes.stderr,
-  };
-}
-
 /** Where the multiplexed output of a run goes; shared by the cold and the warm (pooled container) path. */
-export interface OutputSink {
-  /** Feeds raw attach/exec stream bytes (8-byte frame headers included). */
+export interface OutputSink extends OutputLimit {
+  /** Feeds raw attach stream bytes (8-byte frame headers included). */
   push(chunk: Uint8Array): void;
-  /** Drops everything that arrives from now on (the run is over). */
-  close(): void;
-  readonly bytes: Readonly<Record<StreamName, number>>;
-  readonly truncated: boolean;
-  /** What a throwing consumer threw; the run was killed as aborted and the caller rethrows it. */
-  readonly consumerError: unknown;
 }
 
-/**
- * Demuxes the stream, forwards at most `limit` bytes in total, and kills the run ("output")
- * past it. A consumer that throws kills the run ("abort"): a failing consumer must not leave
- * the sandbox running unobserved.
- */
+/** Demuxes the attach stream into the run's output limit (createOutputLimit). */
 export function createOutputSink(limit: number, io: SandboxIo, kill: (why: KillReason) => void): OutputSink {
-  const bytes: Record<StreamName, number> = { stdout: 0, stderr: 0 };
-  const state = { closed: false, truncated: false, consumerError: undefined as unknown };
-  const push = createDemuxer((stream, chunk) => {
-    if (state.closed || state.truncated) return;
-    const room = limit - bytes.stdout - bytes.stderr;
-    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    if (part.length > 0) {
-      bytes[stream] += part.length;
-      try {
-        io[stream](part);
-      } catch (error) {
-        state.consumerError ??= error;
-        kill("abort");
-      }
-    }
-    if (chunk.length > room) {
-      state.truncated = true;
-      kill("output");
-    }
-  });
-  return {
-    push,
-    close: () => void (state.closed = true),
-    bytes,
-    get truncated() {
-      return state.truncated;
-    },
-    get consumerError() {
-      return state.consumerError;
-    },
-  };
+  const output = createOutputLimit(limit, io, kill);
+  return Object.assign(output, { push: createDemuxer(output.write) });
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import { AegisError } from "../../shared/index.ts";
 import { validateLimits } from "../limits.ts";
+import { EXIT_KILLED, finalResult } from "../result.ts";
 import type { SandboxIo, SandboxResult, SandboxSpec } from "../types.ts";
 import { attachWithStdin, type StdinAttach } from "./attach-stdin.ts";
 import { containerOptions } from "./container-config.ts";
@@ -16,8 +17,6 @@ import { dockerError, statusCodeOf } from "./docker-errors.ts";
 import {
   createOutputSink,
   DRAIN_MS,
-  EXIT_KILLED,
-  finalResult,
   removeQuietly,
   settleWithin,
   waitExit,
