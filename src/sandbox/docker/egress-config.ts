@@ -27,19 +27,10 @@ export function networkSettings(
   return {
     // NO_PROXY empty: nothing bypasses the proxy (there is no other way out anyway).
     env: [`HTTP_PROXY=${proxy}`, `HTTPS_PROXY=${proxy}`, `http_proxy=${proxy}`, `https_proxy=${proxy}`, "NO_PROXY=", "no_proxy="],
-    host: {
-      NetworkMode: egress.network,
-      // Docker's embedded DNS forwards from the sandbox's own namespace to these servers; the
-      // gateway's port 53 is dropped by the fence, so no name is ever resolved for the sandbox
-      // (DNS would be a way out). The proxy resolves names itself.
-      Dns: [egress.gateway],
-      DnsOptions: [],
-      DnsSearch: [],
-      Sysctls: { [NO_IPV6]: "1" },
-      PortBindings: {},
-      PublishAllPorts: false,
-      ExtraHosts: [],
-    },
+    // Docker's embedded DNS forwards from the sandbox's own namespace to the gateway, whose
+    // port 53 the fence drops, so no name is ever resolved for the sandbox (DNS would be a way
+    // out). The proxy resolves names itself.
+    host: privateNetworkHost(egress.network, egress.gateway),
     networkDisabled: false,
   };
 }
@@ -51,14 +42,34 @@ export function networkProblems(spec: SandboxSpec, info: ContainerInspectInfo, e
   const expect = (what: string, ok: boolean, actual: unknown) => {
     if (!ok) problems.push(`${what} (engine has ${JSON.stringify(actual)})`);
   };
-  const networks = Object.keys(info.NetworkSettings?.Networks ?? {});
   if (spec.runNetwork !== undefined) return runNetworkProblems(spec.runNetwork, info);
   if (spec.egress === undefined || egress === undefined) {
+    const networks = Object.keys(info.NetworkSettings?.Networks ?? {});
     expect("no network", host.NetworkMode === "none" && networks.every((name) => name === "none"), host.NetworkMode);
     return problems;
   }
-  expect(`only network ${egress.network}`, host.NetworkMode === egress.network && networks.length === 1 && networks[0] === egress.network, { mode: host.NetworkMode, networks });
-  expect(`DNS only ${egress.gateway}`, JSON.stringify(host.Dns ?? []) === JSON.stringify([egress.gateway]) && (host.DnsSearch ?? []).length === 0 && (host.DnsOptions ?? []).length === 0, host.Dns);
+  return privateNetworkProblems(info, egress.network, egress.gateway, `network ${egress.network}`);
+}
+
+/**
+ * A container alone on one private network: DNS only at the network's gateway address (which
+ * answers nothing), IPv6 off, no published ports, extra hosts or links. The egress network and
+ * a multi-container run's network both give their containers this.
+ */
+function privateNetworkHost(network: string, gateway: string): HostConfig {
+  return { NetworkMode: network, Dns: [gateway], DnsOptions: [], DnsSearch: [], Sysctls: { [NO_IPV6]: "1" }, PortBindings: {}, PublishAllPorts: false, ExtraHosts: [] };
+}
+
+/** Differences between what the engine stored and privateNetworkHost(network, gateway); `label` names the network in them. */
+function privateNetworkProblems(info: ContainerInspectInfo, network: string, gateway: string, label: string): string[] {
+  const host = info.HostConfig;
+  const problems: string[] = [];
+  const expect = (what: string, ok: boolean, actual: unknown) => {
+    if (!ok) problems.push(`${what} (engine has ${JSON.stringify(actual)})`);
+  };
+  const networks = Object.keys(info.NetworkSettings?.Networks ?? {});
+  expect(`only ${label}`, host.NetworkMode === network && networks.length === 1 && networks[0] === network, { mode: host.NetworkMode, networks });
+  expect(`DNS only ${gateway}`, JSON.stringify(host.Dns ?? []) === JSON.stringify([gateway]) && (host.DnsSearch ?? []).length === 0 && (host.DnsOptions ?? []).length === 0, host.Dns);
   expect("IPv6 disabled", host.Sysctls?.[NO_IPV6] === "1", host.Sysctls);
   expect("no published ports", Object.keys(host.PortBindings ?? {}).length === 0 && host.PublishAllPorts !== true, host.PortBindings);
   expect("no extra hosts", (host.ExtraHosts ?? []).length === 0, host.ExtraHosts);
@@ -94,27 +105,16 @@ function runNetworkSettings(spec: SandboxSpec, egress: EgressAttachment | undefi
   if (spec.egress !== undefined || egress !== undefined) throw new AegisError("internal", "a container on a run network cannot have egress (not supported yet)");
   return {
     env: [],
-    host: { NetworkMode: network.name, Dns: [network.gateway], DnsOptions: [], DnsSearch: [], Sysctls: { [NO_IPV6]: "1" }, PortBindings: {}, PublishAllPorts: false, ExtraHosts: [] } satisfies HostConfig,
+    host: privateNetworkHost(network.name, network.gateway),
     networkDisabled: false,
     networking: { EndpointsConfig: { [network.name]: { Aliases: [network.alias] } } },
   };
 }
 
-/** Differences between what the engine stored and a container alone on its run network. */
+/** Differences between what the engine stored and a container alone on its run network, by its service name. */
 function runNetworkProblems(network: NonNullable<SandboxSpec["runNetwork"]>, info: ContainerInspectInfo): string[] {
-  const host = info.HostConfig;
-  const problems: string[] = [];
-  const expect = (what: string, ok: boolean, actual: unknown) => {
-    if (!ok) problems.push(`${what} (engine has ${JSON.stringify(actual)})`);
-  };
-  const networks = info.NetworkSettings?.Networks ?? {};
-  const names = Object.keys(networks);
-  expect(`only the run network ${network.name}`, host.NetworkMode === network.name && names.length === 1 && names[0] === network.name, { mode: host.NetworkMode, networks: names });
-  expect(`alias ${network.alias}`, (networks[network.name]?.Aliases ?? []).includes(network.alias), networks[network.name]?.Aliases);
-  expect(`DNS only ${network.gateway}`, JSON.stringify(host.Dns ?? []) === JSON.stringify([network.gateway]) && (host.DnsSearch ?? []).length === 0 && (host.DnsOptions ?? []).length === 0, host.Dns);
-  expect("IPv6 disabled", host.Sysctls?.[NO_IPV6] === "1", host.Sysctls);
-  expect("no published ports", Object.keys(host.PortBindings ?? {}).length === 0 && host.PublishAllPorts !== true, host.PortBindings);
-  expect("no extra hosts", (host.ExtraHosts ?? []).length === 0, host.ExtraHosts);
-  expect("no links", (host.Links ?? []).length === 0, host.Links);
+  const problems = privateNetworkProblems(info, network.name, network.gateway, `the run network ${network.name}`);
+  const aliases = info.NetworkSettings?.Networks?.[network.name]?.Aliases;
+  if (!(aliases ?? []).includes(network.alias)) problems.push(`alias ${network.alias} (engine has ${JSON.stringify(aliases)})`);
   return problems;
 }
