@@ -1,6 +1,6 @@
 import type { AuditEntry } from "../audit/index.ts";
 import { highestRisk, parseEnforceableScopes, parseRequestedScope, parseScope, scopeCovers, scopeCoversResolved, type PolicyHistory, type PolicyInput, type RequestedScope, type Scope } from "../policy/index.ts";
-import { compileMounts, type SandboxLimits, type SandboxMount, type SandboxSpec } from "../sandbox/index.ts";
+import { compileMounts, runtimeShortfalls, type SandboxLimits, type SandboxMount, type SandboxSpec } from "../sandbox/index.ts";
 import { AegisError } from "../shared/index.ts";
 import { requestHash, RunRequest, type NormalizedRunRequest } from "./action.ts";
 import { prepareServices } from "./gate-services.ts";
@@ -63,13 +63,9 @@ export function prepareRun(input: RunRequest, config: Config, runtime: string, l
     { home, dockerSocket: config.sandbox.dockerSocket },
   );
   const egress = unique(request.grants.map((text) => parseScope(text)).filter((scope) => scope.kind === "net.outbound"));
-  if (egress.length > 0 && runtime === "gvisor") {
-    throw new AegisError("unavailable", `net.outbound cannot be enforced under gVisor: gVisor here runs with --network=none, so its sandboxes have no network at all (${egress.map((s) => s.text).join(", ")})`, {
-      hint: "use --runtime docker for runs that need the network",
-    });
-  }
-  if (egress.length > 0 && runtime === "bwrap") {
-    throw new AegisError("unavailable", `net.outbound cannot be enforced under bwrap: the egress proxy path is a Docker network, and bwrap could only share the host's network (${egress.map((s) => s.text).join(", ")})`, {
+  const noNetwork = runtimeShortfalls(runtime).network;
+  if (egress.length > 0 && noNetwork) {
+    throw new AegisError("unavailable", `net.outbound cannot be enforced under ${runtime}: ${noNetwork} (${egress.map((s) => s.text).join(", ")})`, {
       hint: "use --runtime docker for runs that need the network",
     });
   }

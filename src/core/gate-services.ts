@@ -5,12 +5,9 @@
  * records each service with its scopes and mounts, and the request hash covers every mount.
  */
 import { parseRequestedScope, parseScope, type Scope } from "../policy/index.ts";
-import { compileMounts, type MountGuard, type SandboxMount, type SandboxSidecar } from "../sandbox/index.ts";
+import { compileMounts, runtimeShortfalls, type MountGuard, type SandboxMount, type SandboxSidecar } from "../sandbox/index.ts";
 import { AegisError } from "../shared/index.ts";
 import type { NormalizedRunRequest } from "./action.ts";
-
-/** Runtimes that cannot run a multi-container run: gVisor here has no network, bubblewrap no containers. */
-const NO_SERVICES_RUNTIMES = new Set(["gvisor", "bwrap"]);
 
 /** The services of a run, worked out. */
 export interface PreparedServices {
@@ -32,8 +29,11 @@ export interface PreparedServices {
  */
 export function prepareServices(request: NormalizedRunRequest, runtime: string, guard: MountGuard, mainMounts: readonly SandboxMount[]): PreparedServices | undefined {
   if (request.services === undefined || request.service === undefined) return undefined;
-  if (NO_SERVICES_RUNTIMES.has(runtime)) {
-    throw new AegisError("unavailable", `multi-container runs cannot use the ${runtime} runtime: ${runtime === "gvisor" ? "gVisor here runs with --network=none, so services could not reach each other" : "it runs one process tree, not containers"}`, {
+  // Services need containers and a network between them.
+  const shortfalls = runtimeShortfalls(runtime);
+  const why = shortfalls.containers ?? shortfalls.network;
+  if (why) {
+    throw new AegisError("unavailable", `multi-container runs cannot use the ${runtime} runtime: ${why}`, {
       hint: "use --runtime docker for docker-compose skills",
     });
   }

@@ -61,6 +61,21 @@ export function engineRuntimeOf(name: SandboxRuntimeName): string | undefined {
   return name === "docker" || !isDockerRuntime(name) ? undefined : ociRuntimeOf(name);
 }
 
+/** What a runtime's sandboxes cannot have, and why; an absent entry means they can. */
+export interface RuntimeShortfalls {
+  /** No network at all: neither net.outbound (the egress network) nor a multi-container run's network. */
+  network?: string;
+  /** No containers: a multi-container (docker-compose) run is impossible. */
+  containers?: string;
+}
+
+/** The one place that knows which built-in runtime lacks what (the Gate refuses such runs before deciding). */
+export function runtimeShortfalls(name: SandboxRuntimeName): RuntimeShortfalls {
+  if (name === "gvisor") return { network: "gVisor here runs with --network=none, so its sandboxes have no network at all" };
+  if (name === "bwrap") return { network: "the egress proxy path is a Docker network, and bwrap could only share the host's network", containers: "it runs one process tree, not containers" };
+  return {};
+}
+
 /** Why `name` cannot be a runtime, or undefined when it can. */
 export function runtimeNameProblem(name: string): string | undefined {
   if ((BUILTIN_RUNTIMES as readonly string[]).includes(name)) return undefined;
