@@ -6,7 +6,7 @@ import type { z } from "zod";
 import { AegisError } from "../shared/index.ts";
 import { checkComposeServices } from "./compose-check.ts";
 import { parseComposeFile, type ComposeFile } from "./compose-file.ts";
-import { SkillManifest, type ManifestSignature } from "./manifest.ts";
+import { isComposePath, SkillManifest, type ManifestSignature } from "./manifest.ts";
 
 /** The manifest file name inside a skill directory. */
 export const MANIFEST_FILE = "manifest.yaml";
@@ -57,8 +57,7 @@ function composeFileOf(text: string): string | undefined {
   if (typeof data !== "object" || data === null) return undefined;
   const { platform, compose_file: path } = data as Record<string, unknown>;
   if (platform !== "docker-compose" || typeof path !== "string") return undefined;
-  if (!/^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$/.test(path) || path.split("/").some((part) => part === "." || part === "..")) return undefined;
-  return path;
+  return isComposePath(path) ? path : undefined;
 }
 
 /** Reads the compose file, which must be a regular file inside the skill directory once symlinks are resolved. */

@@ -98,7 +98,7 @@ function checkManifest(m: SkillManifest, context: z.RefinementCtx): void {
     }
   } else {
     if (m.compose_file === undefined) issue(["compose_file"], "a docker-compose skill names its compose file (a path inside the skill directory)");
-    else if (!COMPOSE_PATH.test(m.compose_file) || m.compose_file.split("/").some((part) => part === "." || part === "..")) {
+    else if (!isComposePath(m.compose_file)) {
       issue(["compose_file"], "expected a relative path inside the skill directory (letters, digits, . _ - /; no ..), e.g. compose.yaml");
     }
     if (m.services === undefined || Object.keys(m.services).length === 0) issue(["services"], "a docker-compose skill lists every service of its compose file with its scopes");
@@ -150,8 +150,10 @@ function checkManifest(m: SkillManifest, context: z.RefinementCtx): void {
   }
 }
 
-/** compose_file: a plain relative path (symlinks and the directory's bounds are checked when it is read). */
-const COMPOSE_PATH = /^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$/;
+/** compose_file: a plain relative path with no `.` or `..` part (symlinks and the directory's bounds are checked when it is read). */
+export function isComposePath(path: string): boolean {
+  return /^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$/.test(path) && !path.split("/").some((part) => part === "." || part === "..");
+}
 
 function checkCommand(
   name: string,

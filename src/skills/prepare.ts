@@ -4,12 +4,10 @@
  * request. `skills run`, the HTTP API and the MCP server share this, so the three cannot drift.
  */
 import { AegisError } from "../shared/index.ts";
-import { sidecarsOf } from "./compose-file.ts";
-import { commandScopes, serviceScopes } from "./manifest.ts";
+import { commandScopes } from "./manifest.ts";
 import { SkillRegistry, type InstalledSkill } from "./registry.ts";
-import { pickCommand, planSkillRun, type SkillRunPlan } from "./run.ts";
+import { commandParameters, pickCommand, planSkillRun, type SkillRunPlan } from "./run.ts";
 import { verifyManifest, type Verification } from "./signing.ts";
-import { PARAMETER_PATTERN } from "./skill-scope.ts";
 import { TrustStore } from "./trust.ts";
 
 /** Which command with which arguments: `words` is `[COMMAND] [ARGS]` as typed (the CLI), or both named. */
@@ -40,9 +38,7 @@ export function summarizeSkill(skill: InstalledSkill, verification: Verification
   const commands = Object.entries(manifest.commands).map(([name, definition]) => {
     const scopes = commandScopes(manifest, definition);
     // A docker-compose command's services beside it take path parameters too.
-    const sidecars = definition.service !== undefined && skill.parsed.compose ? sidecarsOf(skill.parsed.compose, definition.service) : [];
-    const fromArgs = [...definition.args, ...sidecars.flatMap((name) => [...serviceScopes(manifest, name).map((scope) => (scope.parameter ? `{${scope.parameter}}` : ""))])].flatMap((arg) => PARAMETER_PATTERN.exec(arg)?.[1] ?? []);
-    const paths = [...new Set([...scopes.flatMap((scope) => scope.parameter ?? []), ...fromArgs])];
+    const paths = commandParameters(skill.parsed, definition);
     return { name, ...(definition.description ? { description: definition.description } : {}), scopes: scopes.map((scope) => scope.text), paths };
   });
   return { name: manifest.name, version: manifest.version, description: manifest.description, imageId: skill.record.imageId, installedAt: skill.record.installedAt, signature: verification, scopes: [...manifest.scopes], commands };

@@ -7,7 +7,8 @@ import { resolve } from "node:path";
 import { parseDuration, parseSize } from "../core/index.ts";
 import { AegisError } from "../shared/index.ts";
 import { sidecarsOf } from "./compose-file.ts";
-import { commandScopes, serviceScopes, type SkillManifest } from "./manifest.ts";
+import { commandScopes, serviceScopes, type SkillCommand, type SkillManifest } from "./manifest.ts";
+import type { ParsedManifest } from "./manifest-file.ts";
 import type { InstalledSkill } from "./registry.ts";
 import type { SignatureStatus, Verification } from "./signing.ts";
 import { bindSkillScope, PARAMETER_PATTERN } from "./skill-scope.ts";
@@ -77,6 +78,21 @@ export function parsePathBindings(values: readonly string[], cwd = process.cwd()
   return paths;
 }
 
+/** A docker-compose command's services beside it (its depends_on closure, dependencies first); none otherwise. */
+export function commandSidecars(parsed: ParsedManifest, definition: SkillCommand): string[] {
+  return definition.service !== undefined && parsed.compose ? sidecarsOf(parsed.compose, definition.service) : [];
+}
+
+/**
+ * The path parameters a command's run binds (`--path NAME=DIR`): those of its own scopes and
+ * args, and those of every service running beside it.
+ */
+export function commandParameters(parsed: ParsedManifest, definition: SkillCommand): string[] {
+  const participating = [...commandScopes(parsed.manifest, definition), ...commandSidecars(parsed, definition).flatMap((name) => serviceScopes(parsed.manifest, name))];
+  const fromArgs = definition.args.flatMap((arg) => PARAMETER_PATTERN.exec(arg)?.[1] ?? []);
+  return [...new Set([...participating.flatMap((scope) => scope.parameter ?? []), ...fromArgs])];
+}
+
 /**
  * Builds the request fields for one run of an installed skill. `verification` is the signature
  * check done just now (against today's trust store), not the one from install time.
@@ -94,10 +110,8 @@ export function planSkillRun(
   if (!definition) throw new AegisError("usage", `skill ${manifest.name} has no command "${command}"`, { hint: `commands: ${Object.keys(manifest.commands).join(", ")}` });
   const scopes = commandScopes(manifest, definition);
   const compose = skill.parsed.compose;
-  const sidecars = definition.service !== undefined && compose ? sidecarsOf(compose, definition.service) : [];
-  // Every participating service's path parameters are bound by the person running it.
-  const participating = [...scopes, ...sidecars.flatMap((name) => serviceScopes(manifest, name))];
-  const parameters = new Set(participating.flatMap((scope) => (scope.parameter ? [scope.parameter] : [])));
+  const sidecars = commandSidecars(skill.parsed, definition);
+  const parameters = new Set(commandParameters(skill.parsed, definition));
   for (const name of Object.keys(paths)) {
     if (!parameters.has(name)) {
       throw new AegisError("usage", `--path ${name}: command ${command} of ${manifest.name} has no path parameter ${name}`, {
