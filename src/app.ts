@@ -18,7 +18,7 @@ export interface App {
   lockdown: LockdownStore;
   /** This process's requests waiting for a person; the Gate's approver. */
   approvals: ApprovalQueue;
-  /** The configured runtime (`sandbox.runtime`); lockdown's killAll through it reaches every runtime's sandboxes. */
+  /** The configured runtime (`sandbox.runtime`). Lockdown kills through killAllSandboxes, which reaches every runtime's. */
   runtime: SandboxRuntime;
   /**
    * The runtime a run asks for by name (built-in, or an OCI runtime registered with Docker),
