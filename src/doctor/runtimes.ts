@@ -1,9 +1,6 @@
-import { runtimeNameProblem } from "../sandbox/index.ts";
+import { runtimeNameForOci, runtimeNameProblem } from "../sandbox/index.ts";
 import type { Check } from "./checks.ts";
 import { dockerRuntimeRegistrations } from "./engine-info.ts";
-
-/** Docker's names for the OCI runtimes behind AegisClaw's built-in runtime names. */
-const BUILTIN_BY_OCI: Readonly<Record<string, string>> = { runc: "docker", runsc: "gvisor" };
 
 /**
  * runtimes: every OCI runtime the engine has registered, and the `--runtime NAME` that runs
@@ -15,10 +12,10 @@ export async function checkRuntimes(socketPath: string): Promise<Check> {
   if (registrations === undefined) return { id: "runtimes", status: "warn", message: "cannot ask Docker for its runtimes", fix: "start Docker first" };
   const registered = Object.keys(registrations).sort();
   const usable = registered.flatMap((oci) => {
-    const name = BUILTIN_BY_OCI[oci] ?? oci;
+    const name = runtimeNameForOci(oci);
     return runtimeNameProblem(name) === undefined ? [name === oci ? `${name} (self-tested before its first run)` : `${name} (${oci})`] : [];
   });
-  const unusable = registered.filter((oci) => BUILTIN_BY_OCI[oci] === undefined && runtimeNameProblem(oci) !== undefined);
+  const unusable = registered.filter((oci) => runtimeNameProblem(runtimeNameForOci(oci)) !== undefined);
   const message = `usable with --runtime: ${usable.join(", ") || "none"}${unusable.length > 0 ? `; registered under names AegisClaw does not accept: ${unusable.join(", ")}` : ""}`;
   return { id: "runtimes", status: usable.length > 0 ? "pass" : "fail", message, ...(usable.length > 0 ? {} : { fix: "check the Docker engine's runtimes (docker info)" }) };
 }

@@ -19,7 +19,7 @@ export { createSecretDir, plannedSecretDir, prepareSecretsBase, secretsBaseDir, 
 export { SECCOMP_DENIED_SYSCALLS, SECCOMP_DENY_ERRNO, SECCOMP_PROFILE } from "./docker/seccomp-profile.ts";
 export { DEFAULT_LIMITS } from "./limits.ts";
 export { describeProfile, type SandboxProfile } from "./profile.ts";
-export { BUILTIN_RUNTIMES, createSandboxRuntime, engineRuntimeOf, isDockerRuntime, isSandboxRuntimeName, ociRuntimeOf, requireRuntimeName, runtimeNameProblem, runtimeShortfalls, type SandboxRuntimeName, type SandboxRuntimeOptions } from "./runtime-select.ts";
+export { BUILTIN_RUNTIMES, createSandboxRuntime, engineRuntimeOf, isDockerRuntime, isSandboxRuntimeName, ociRuntimeOf, requireRuntimeName, runtimeNameForOci, runtimeNameProblem, runtimeShortfalls, type SandboxRuntimeName, type SandboxRuntimeOptions } from "./runtime-select.ts";
 export { RuntimeNameSchema } from "./runtime-name-schema.ts";
 export { SELF_TEST_TTL_MS, type SelfTestEntry, type SelfTestKey } from "./self-test-cache.ts";
 export { compileMounts, forbiddenMountReason, verifyMountSources, type MountGuard, type MountRequest } from "./mounts.ts";

@@ -18,12 +18,19 @@ export const BUILTIN_RUNTIMES = ["docker", "gvisor", "bwrap"] as const;
 /** A runtime name as configured or given on the command line (validated by isSandboxRuntimeName). */
 export type SandboxRuntimeName = string;
 
+/** The OCI runtimes behind the built-in Docker runtime names (bwrap has none; any other name is its own). */
+const OCI_OF_BUILTIN: Readonly<Record<string, string>> = { docker: "runc", gvisor: "runsc" };
 
 /**
  * Docker's own runtime names map to ours: `runc` is what `docker` runs on, and `runsc` without
  * the name `gvisor` would miss gVisor's own self-test expectations. Refused with the right name.
  */
-const RESERVED_OCI_NAMES: Readonly<Record<string, string>> = { runc: "docker", runsc: "gvisor" };
+const RESERVED_OCI_NAMES: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(OCI_OF_BUILTIN).map(([name, oci]) => [oci, name]));
+
+/** The `--runtime` name that runs on the engine's OCI runtime `oci` (runc is docker, runsc gvisor). */
+export function runtimeNameForOci(oci: string): string {
+  return RESERVED_OCI_NAMES[oci] ?? oci;
+}
 
 /** Names Docker accepts for a runtime in daemon.json that are also safe in paths, labels and logs. */
 const OCI_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -51,9 +58,7 @@ export function isDockerRuntime(name: SandboxRuntimeName): boolean {
 
 /** The OCI runtime a Docker runtime name runs on (`runc` for docker); bwrap has none, and says "bwrap". */
 export function ociRuntimeOf(name: SandboxRuntimeName): string {
-  if (name === "docker") return "runc";
-  if (name === "gvisor") return "runsc";
-  return name;
+  return OCI_OF_BUILTIN[name] ?? name;
 }
 
 /** The `HostConfig.Runtime` a run on `name` asks the engine for; undefined is the engine's default (runc), or bwrap. */
