@@ -151,7 +151,7 @@ function summarise(entry: AuditEntry, decision: AuditEntry | undefined, approval
     const x = e.egress;
     if (!x) continue;
     const target = x.host ? `${x.method ? `${x.method} ` : ""}${x.host}${x.port ? `:${x.port}` : ""}` : "a connection";
-    lines.push(`egress (entry ${e.seq}): ${x.outcome.toUpperCase()} ${target}${x.addresses?.length ? ` -> ${x.addresses.join(", ")}` : ""} [${x.rule}] ${x.reason}${x.grantedBy ? ` (granted by ${x.grantedBy})` : ""}`);
+    lines.push(`egress (entry ${e.seq})${x.service ? ` of service ${x.service}` : ""}: ${x.outcome.toUpperCase()} ${target}${x.addresses?.length ? ` -> ${x.addresses.join(", ")}` : ""} [${x.rule}] ${x.reason}${x.grantedBy ? ` (granted by ${x.grantedBy})` : ""}`);
   }
   if (result?.result) {
     const r = result.result;

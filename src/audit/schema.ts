@@ -36,6 +36,7 @@ export const EgressRecord = z
     sni: z.string().min(1).max(253).optional(),
     client: IpText,
     grantedBy: z.string().max(500).optional(),
+    service: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "a service name").optional().describe("Multi-container runs: the service whose own proxy decided"),
   })
   .strict();
 export type EgressRecord = z.infer<typeof EgressRecord>;

@@ -26,8 +26,9 @@ export function egressAuditRecord(event: EgressEvent): AuditRecord {
       ...(event.addresses ? { addresses: event.addresses } : {}),
       ...(event.sni ? { sni: event.sni } : {}),
       ...(event.grantedBy ? { grantedBy: event.grantedBy } : {}),
+      ...(event.service ? { service: event.service } : {}),
     },
-    note: `${event.outcome.toUpperCase()} ${event.method ?? "connection"}${target} [${event.rule}]`,
+    note: `${event.outcome.toUpperCase()} ${event.method ?? "connection"}${target} [${event.rule}]${event.service ? ` (service ${event.service})` : ""}`,
   };
 }
 

@@ -5,7 +5,7 @@ import { AegisError } from "../shared/index.ts";
 import type { PreparedRun } from "./gate-prepare.ts";
 
 /** What the approval stage reads of a prepared request: a run's, or a tool call's (tool-call.ts). */
-export type Approvable = Pick<PreparedRun, "runId" | "hash" | "policyInput"> & {
+export type Approvable = Pick<PreparedRun, "runId" | "hash" | "policyInput" | "askedBy"> & {
   request: Pick<PreparedRun["request"], "actor" | "argv">;
   spec: Pick<PreparedRun["spec"], "image">;
 };
@@ -35,8 +35,9 @@ export function approvalRequestFor(prepared: Approvable, decision: Decision, tim
     argv: request.argv,
     image: spec.image,
     runtime: policyInput.runtime,
-    // A symlinked file scope is shown with where it really leads: that is what the person approves.
-    scopes: policyInput.requested.map((scope) => ({ scope: scope.resolvesTo ? `${scope.scope} (resolves to ${scope.resolvesTo})` : scope.scope, risk: scope.risk })),
+    // A symlinked file scope is shown with where it really leads, and a multi-container run's
+    // scope with the services that get it: that is what the person approves.
+    scopes: policyInput.requested.map((scope) => ({ scope: `${scope.scope}${scope.resolvesTo ? ` (resolves to ${scope.resolvesTo})` : ""}${askers(prepared.askedBy, scope.scope)}`, risk: scope.risk })),
     reasons: decision.reasons,
     risk: decision.risk,
     ...(policyInput.skill ? { skill: { name: policyInput.skill.name, signature: policyInput.skill.signature ?? (policyInput.skill.signed ? "valid" : "unsigned") } } : {}),
@@ -114,3 +115,9 @@ const SOURCE_OF: Record<ApprovalResolution["via"], AuditSource> = {
   timeout: "system",
   system: "system",
 };
+
+/** ` (service a, b)` for a multi-container run's scope; empty otherwise. */
+function askers(askedBy: Readonly<Record<string, readonly string[]>> | undefined, scope: string): string {
+  const services = askedBy?.[scope] ?? [];
+  return services.length === 0 ? "" : ` (service ${services.join(", ")})`;
+}

@@ -3,7 +3,7 @@ import { highestRisk, parseEnforceableScopes, parseRequestedScope, parseScope, s
 import { compileMounts, runtimeShortfalls, type SandboxLimits, type SandboxMount, type SandboxSpec } from "../sandbox/index.ts";
 import { AegisError } from "../shared/index.ts";
 import { requestHash, RunRequest, type NormalizedRunRequest } from "./action.ts";
-import { prepareServices } from "./gate-services.ts";
+import { prepareServices, sidecarsWithEgress } from "./gate-services.ts";
 import { lowerLimits, skillPolicyInput, skillSummary } from "./gate-skill.ts";
 import type { Config } from "./config.ts";
 import { parseDuration, parseSize } from "./units.ts";
@@ -40,6 +40,8 @@ export interface PreparedRun {
   policyInput: PolicyInput;
   /** What the audit entry records about the request (never secret values). */
   summary: Record<string, unknown>;
+  /** Multi-container runs: requested scope text -> the services asking for it (approval requests show it). */
+  askedBy?: Record<string, string[]>;
 }
 
 /**
@@ -103,10 +105,14 @@ export function prepareRun(input: RunRequest, config: Config, runtime: string, l
     mounts,
     labels: { "io.aegisclaw.actor": request.actor.name, ...(request.skill ? { "io.aegisclaw.skill": request.skill.name } : {}) },
     ...(request.env ? { env: request.env } : {}),
-    ...(egress.length > 0 ? { egress: { allow: egress.map((scope) => scope.text), actor: request.actor, requestHash: hash } } : {}),
+    // A service's egress entries name it: each service of a multi-container run has a proxy of its own.
+    ...(egress.length > 0 ? { egress: { allow: egress.map((scope) => scope.text), actor: request.actor, requestHash: hash, ...(services && request.service ? { service: request.service } : {}) } } : {}),
     ...(secrets.length > 0 ? { secrets: { names: secretNames(secrets) } } : {}),
-    ...(services && request.service ? { compose: { service: request.service, sidecars: services.sidecars } } : {}),
+    ...(services && request.service ? { compose: { service: request.service, sidecars: sidecarsWithEgress(services, request.actor, hash) } } : {}),
   };
+  // The audit entry lists every host and secret any container of the run is granted; `services` says whose.
+  const allEgress = [...new Set([...egress.map((scope) => scope.text), ...Object.values(services?.egress ?? {}).flat()])];
+  const allSecrets = [...new Set([...secretNames(secrets), ...(services?.sidecars.flatMap((sidecar) => sidecar.secrets?.names ?? []) ?? [])])].sort();
   const summary = {
     argv: request.argv,
     image,
@@ -115,12 +121,12 @@ export function prepareRun(input: RunRequest, config: Config, runtime: string, l
     granted: granted.map((s) => s.text),
     requested: requested.map((s) => s.text),
     ...(mounts.length > 0 ? { mounts: mounts.map(describeMount) } : {}),
-    ...(egress.length > 0 ? { egress: egress.map((scope) => scope.text) } : {}),
-    ...(secrets.length > 0 ? { secrets: secretNames(secrets) } : {}),
+    ...(allEgress.length > 0 ? { egress: allEgress } : {}),
+    ...(allSecrets.length > 0 ? { secrets: allSecrets } : {}),
     ...(services ? { services: services.summary } : {}),
     ...skillSummary(request),
   };
-  return { request, runId, hash, spec, policyInput, summary };
+  return { request, runId, hash, spec, policyInput, summary, ...(services ? { askedBy: services.askedBy } : {}) };
 }
 
 /**

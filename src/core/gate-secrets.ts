@@ -6,10 +6,11 @@
  * is erased when the run ends, whatever ends it.
  */
 import { MIN_SECRET_LENGTH, Redactor, secretVariants } from "../redact/index.ts";
-import { createSecretDir, prepareSecretsBase, type SandboxSpec } from "../sandbox/index.ts";
+import { prepareSecretsBase, type SandboxSpec } from "../sandbox/index.ts";
 import type { KnownSecret, RunSecretSource } from "../secrets/index.ts";
 import { AegisError, isAegisError } from "../shared/index.ts";
 import type { PreparedRun } from "./gate-prepare.ts";
+import { createRunSecretDirs, runSecretNames } from "./gate-secret-dirs.ts";
 
 /**
  * Before the decision: the granted names must exist and be readable without a person who is not
@@ -19,7 +20,7 @@ import type { PreparedRun } from "./gate-prepare.ts";
  * this refuses: it is bad input, like a forbidden mount.
  */
 export async function checkRunSecrets(source: RunSecretSource | undefined, prepared: PreparedRun): Promise<void> {
-  const names = prepared.spec.secrets?.names ?? [];
+  const names = runSecretNames(prepared.spec);
   if (names.length > 0 && !source) {
     throw new AegisError("unavailable", "this run is granted secrets but this AegisClaw process has no secret store", { hint: "run it through the aegisclaw CLI or server, which open the configured store" });
   }
@@ -33,12 +34,14 @@ export async function checkRunSecrets(source: RunSecretSource | undefined, prepa
 }
 
 /**
- * Runs `run` with the spec's secrets delivered. Without granted secrets it only registers the
+ * Runs `run` with the spec's secrets delivered: each container granted any (the main one, and
+ * each service of a multi-container run) gets a directory of its own with only its own names,
+ * and the redactor knows every granted value. Without granted secrets it only registers the
  * known values with the redactor. Errors that leave here pass the run's redactor first.
  */
 export async function withRunSecrets<T>(source: RunSecretSource | undefined, spec: SandboxSpec, redactor: Redactor, run: (spec: SandboxSpec) => Promise<T>): Promise<T> {
   try {
-    const names = spec.secrets?.names ?? [];
+    const names = runSecretNames(spec);
     if (names.length > 0 && !source) throw new AegisError("unavailable", "this run is granted secrets but this AegisClaw process has no secret store");
     // Read first: unlocking a sealed store for the grants makes the rest of it known too.
     const values = source && names.length > 0 ? await source.read(names) : new Map<string, string>();
@@ -46,13 +49,13 @@ export async function withRunSecrets<T>(source: RunSecretSource | undefined, spe
     for (const [name, value] of values) registerGranted(redactor, name, value);
     if (source) for (const secret of await source.known()) registerKnown(redactor, secret);
     if (names.length === 0) return await run(spec);
-    const dir = createSecretDir(spec.runId, values);
+    const dirs = createRunSecretDirs(spec, values);
     let outcome: T;
     try {
-      outcome = await run({ ...spec, secrets: { names, source: dir.path } });
+      outcome = await run(dirs.spec);
     } catch (error) {
       try {
-        dir.remove();
+        dirs.remove();
       } catch {
         // The run's own failure is the one to report; once this process has exited, the next
         // run that delivers secrets sweeps what is left.
@@ -60,9 +63,9 @@ export async function withRunSecrets<T>(source: RunSecretSource | undefined, spe
       throw error;
     }
     try {
-      dir.remove();
+      dirs.remove();
     } catch (error) {
-      throw new AegisError("internal", `the run ended but its secret directory could not be erased: ${(error as Error).message}`, { hint: `remove ${dir.path} by hand (it holds secret values)` });
+      throw new AegisError("internal", `the run ended but its secret directory could not be erased: ${(error as Error).message}`, { hint: `remove ${dirs.paths.join(", ")} by hand (they hold secret values)` });
     }
     return outcome;
   } catch (error) {

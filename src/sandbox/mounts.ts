@@ -1,8 +1,9 @@
 /**
  * The host paths a sandbox gets: files.read / files.write grants compiled into bind mounts,
  * refused when they would expose what protects the host or AegisClaw itself, and re-checked
- * just before the container is created (a symlink swapped after the decision must not move
- * the mount somewhere nobody decided on).
+ * just before the sandbox is created (a symlink swapped after the decision must not move the
+ * mount somewhere nobody decided on). After that check the runtimes pin each source by file
+ * descriptor and mount the descriptor, not the path (mount-pin.ts, mount-stage.ts).
  */
 import { realpathSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -88,11 +89,12 @@ export function forbiddenMountReason(path: string, guard: MountGuard): string | 
 }
 
 /**
- * Re-resolves every mount's target on the host just before the container is created and refuses
- * the run when it no longer leads to the source decided on (a swapped symlink) or is gone. What
- * remains is the short window between this check and the engine's mount, which no bind-mount
- * API closes; the source has no symlinks left at this point, so only a rename of a real
- * directory on the source path could still redirect it.
+ * Re-resolves every mount's target on the host just before the sandbox is created and refuses
+ * the run when it no longer leads to the source decided on (a swapped symlink) or is gone. A
+ * path check alone leaves a window before the mount (a real directory on the source path
+ * renamed and replaced); pinMounts closes it by holding the checked source open, and is what
+ * the runtimes call. Used alone only where nothing can be pinned: the Docker runtime without
+ * root (mount-stage.ts).
  */
 export function verifyMountSources(mounts: readonly SandboxMount[]): void {
   for (const mount of mounts) {

@@ -3,8 +3,8 @@ import { SECCOMP_DENIED_SYSCALLS } from "./docker/seccomp-profile.ts";
 import { EGRESS_GATEWAY, EGRESS_NETWORK, EGRESS_PROXY_PORTS } from "./egress/network.ts";
 import type { EgressAttachment } from "./egress/session.ts";
 import { validateLimits } from "./limits.ts";
-import { plannedSecretDir } from "./secret-dir.ts";
-import { SECRETS_TARGET, type SandboxLimits, type SandboxSpec } from "./types.ts";
+import { plannedSecretDir, serviceSecretId } from "./secret-dir.ts";
+import { SECRETS_TARGET, type SandboxLimits, type SandboxSidecar, type SandboxSpec } from "./types.ts";
 
 /** What a sandbox would get, in words a person checks before approving (`simulate`). */
 export interface SandboxProfile {
@@ -17,8 +17,8 @@ export interface SandboxProfile {
   network: string;
   /** Present when the run is granted net.outbound: the only way out, and what it lets through. */
   egress?: { network: string; proxy: string; allow: string[]; dns: string };
-  /** Multi-container runs: the services started beside this one, each with its own command and mounts (same hardening). */
-  services?: Array<{ name: string; argv: string[]; mounts: Array<{ target: string; type: string; options: string; source?: string }> }>;
+  /** Multi-container runs: the services started beside this one, each with its own command, mounts, hosts and secrets (same hardening). */
+  services?: Array<{ name: string; argv: string[]; mounts: Array<{ target: string; type: string; options: string; source?: string }>; egress?: string[]; secrets?: string[] }>;
   /** tmpfs /tmp plus each granted bind mount (`options` is `ro` or `rw`; `source` the host path), and `/run/secrets` when secrets are granted. */
   mounts: Array<{ target: string; type: string; options: string; source?: string }>;
   /** Names of the secrets delivered as files in /run/secrets (never values). */
@@ -53,13 +53,11 @@ export function describeProfile(spec: SandboxSpec, runtime = "docker", ociRuntim
     user: options.User ?? SANDBOX_USER,
     rootFilesystem: "read-only",
     network: spec.compose
-      ? `aegisclaw-run-${spec.runId} (internal, no host address; shared only with this run's services ${spec.compose.sidecars.map((sidecar) => sidecar.name).join(", ")}; this one is ${spec.compose.service})`
+      ? `aegisclaw-run-${spec.runId} (internal, no host address; shared only with this run's services ${spec.compose.sidecars.map((sidecar) => sidecar.name).join(", ")}; this one is ${spec.compose.service})${spec.egress ? `, plus ${EGRESS_NETWORK} to this service's own proxy` : ""}`
       : spec.egress
         ? `${host.NetworkMode ?? "?"} (internal; only via the AegisClaw egress proxy to ${allow.join(", ")})`
         : (host.NetworkMode ?? "none"),
-    ...(spec.compose
-      ? { services: spec.compose.sidecars.map((sidecar) => ({ name: sidecar.name, argv: sidecar.argv, mounts: (sidecar.mounts ?? []).map((mount) => ({ target: mount.target, type: "bind", options: mount.readOnly ? "ro" : "rw", source: mount.source })) })) }
-      : {}),
+    ...(spec.compose ? { services: spec.compose.sidecars.map((sidecar) => describeSidecar(spec.runId, sidecar)) } : {}),
     ...(spec.egress
       ? {
           egress: {
@@ -80,6 +78,14 @@ export function describeProfile(spec: SandboxSpec, runtime = "docker", ociRuntim
     seccomp: `AegisClaw allow-list profile; ${SECCOMP_DENIED_SYSCALLS.length} dangerous syscalls answer ENOSYS`,
     limits: { ...spec.limits, timeoutMs: spec.timeoutMs },
   };
+}
+
+/** A sidecar as `simulate` shows it: its command, its own mounts (its secrets' directory too), hosts and secret names. */
+function describeSidecar(runId: string, sidecar: SandboxSidecar): NonNullable<SandboxProfile["services"]>[number] {
+  const secrets = sidecar.secrets?.names ?? [];
+  const mounts = (sidecar.mounts ?? []).map((mount) => ({ target: mount.target, type: "bind", options: mount.readOnly ? "ro" : "rw", source: mount.source }));
+  if (secrets.length > 0) mounts.push({ target: SECRETS_TARGET, type: "bind", options: "ro", source: sidecar.secrets?.source ?? plannedSecretDir(serviceSecretId(runId, sidecar.name)) });
+  return { name: sidecar.name, argv: sidecar.argv, mounts, ...(sidecar.egress ? { egress: sidecar.egress.allow } : {}), ...(secrets.length > 0 ? { secrets } : {}) };
 }
 
 /** The bwrap runtime's profile (bwrap/bwrap-args.ts builds the same from the spec; docs/sandbox.md). */

@@ -38,6 +38,14 @@ export function secretsBaseDir(env: Record<string, string | undefined> = process
   return `/dev/shm/aegisclaw-secrets-${process.getuid?.() ?? "user"}`;
 }
 
+/**
+ * The id a service of a multi-container run names its own secret directory with (beside the
+ * main service's `<runId>`): each container is given only its own directory.
+ */
+export function serviceSecretId(runId: string, service: string): string {
+  return `${runId}-${service}`;
+}
+
 /** Where a run's directory will be (for `simulate`): nothing is created. */
 export function plannedSecretDir(runId: string, base = secretsBaseDir()): string {
   return join(base, `${runId}.${process.pid}`);

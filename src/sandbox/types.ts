@@ -81,6 +81,10 @@ export interface SandboxSidecar {
   env?: Record<string, string>;
   /** This service's own file grants; no other container of the run sees them. */
   mounts?: SandboxMount[];
+  /** This service's own net.outbound grants: a proxy of its own, which admits only this container. */
+  egress?: SandboxEgress;
+  /** This service's own secrets, in a directory of its own (SandboxSpec.secrets). */
+  secrets?: SandboxSecrets;
 }
 
 /** A run network as a container joins it. */
@@ -114,6 +118,8 @@ export interface SandboxEgress {
   actor: { name: string; source: string };
   /** The request hash of the run's decision, binding each egress entry to it. */
   requestHash: string;
+  /** Multi-container runs: the service whose container this egress is for (named in every entry). */
+  service?: string;
 }
 
 /** One connection the egress proxy allowed or refused. Never holds request content. */
@@ -141,6 +147,8 @@ export interface EgressDecision {
 export interface EgressEvent extends EgressDecision {
   actor: SandboxEgress["actor"];
   requestHash: string;
+  /** The service of a multi-container run whose proxy decided (absent for a single container). */
+  service?: string;
 }
 
 /**

@@ -41,7 +41,7 @@ const Command = z
 
 const Service = z
   .object({
-    scopes: z.array(z.string()).max(64).default([]).describe("The subset of the skill's scopes this service's container gets (mounts, programs). Empty means none."),
+    scopes: z.array(z.string()).max(64).default([]).describe("The subset of the skill's scopes this service's container gets (programs, mounts, net.outbound hosts through a proxy of its own, secrets in its own /run/secrets). Empty means none."),
   })
   .strict();
 
@@ -119,12 +119,6 @@ function checkManifest(m: SkillManifest, context: z.RefinementCtx): void {
   });
   const services = new Map<string, SkillScope[]>();
   if (m.platform === "docker-compose") {
-    m.scopes.forEach((text, index) => {
-      const kind = scopes.get(safeText(text))?.kind;
-      if (kind === "net.outbound" || kind === "secrets.read") {
-        issue(["scopes", index], `${kind} is not supported in docker-compose skills yet (only shell.exec and files.* scopes); use platform: docker for a skill that needs it`);
-      }
-    });
     for (const [service, definition] of Object.entries(m.services ?? {})) {
       const own: SkillScope[] = [];
       definition.scopes.forEach((text, index) => {

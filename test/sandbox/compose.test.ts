@@ -4,9 +4,11 @@ import { chmodSync, mkdirSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import type { ContainerInspectInfo } from "dockerode";
 import { Config, type RunRequest } from "../../src/core/index.ts";
+import { approvalRequestFor } from "../../src/core/gate-approval.ts";
 import { NO_HISTORY, prepareRun } from "../../src/core/gate-prepare.ts";
 import { createRunNetwork, removeRunNetworks } from "../../src/sandbox/docker/compose-network.ts";
 import { containerOptions, hardeningProblems } from "../../src/sandbox/docker/container-config.ts";
+import { startedAddress } from "../../src/sandbox/docker/egress-config.ts";
 import { EngineClient } from "../../src/sandbox/docker/engine-client.ts";
 import { DEFAULT_LIMITS } from "../../src/sandbox/limits.ts";
 import type { SandboxSpec } from "../../src/sandbox/index.ts";
@@ -56,7 +58,48 @@ describe("multi-container runs", () => {
     expect(prepareRun(moved, config, "docker", false, NO_HISTORY, home).hash).not.toBe(prepared.hash);
   });
 
-  test("compose gate: secrets and egress on any service, gVisor and bwrap, and malformed service lists are refused", () => {
+  test("compose gate: each service gets only its own net.outbound and secrets; policy and the approval see them all, each with its service", () => {
+    const site = dir("site3");
+    const inbox = dir("inbox3");
+    const request = twoServices(site, inbox, {
+      grants: ["shell.exec:/skill/fetch", `files.read:${inbox}`, "net.outbound:api.example.com", "secrets.read:CLIENT_TOKEN"],
+      services: [{ name: "server", argv: ["/skill/serve", site], grants: ["shell.exec:/skill/serve", `files.read:${site}`, "net.outbound:db.example.com:5432", "secrets.read:SERVER_TOKEN"] }],
+    });
+    const prepared = prepareRun(request, config, "docker", false, NO_HISTORY, home);
+    const actor = { name: "tester", source: "cli" };
+    expect(prepared.spec.egress).toEqual({ allow: ["net.outbound:api.example.com"], actor, requestHash: prepared.hash, service: "client" });
+    expect(prepared.spec.secrets).toEqual({ names: ["CLIENT_TOKEN"] });
+    expect(prepared.spec.compose?.sidecars).toEqual([
+      {
+        name: "server",
+        argv: ["/skill/serve", site],
+        mounts: [{ source: site, target: site, readOnly: true }],
+        secrets: { names: ["SERVER_TOKEN"] },
+        egress: { allow: ["net.outbound:db.example.com:5432"], actor, requestHash: prepared.hash, service: "server" },
+      },
+    ]);
+    const requested = prepared.policyInput.requested;
+    expect(requested.map((scope) => scope.scope)).toEqual([
+      "shell.exec:/skill/fetch",
+      `files.read:${inbox}`,
+      "net.outbound:api.example.com",
+      "secrets.read:CLIENT_TOKEN",
+      "shell.exec:/skill/serve",
+      `files.read:${site}`,
+      "net.outbound:db.example.com:5432",
+      "secrets.read:SERVER_TOKEN",
+    ]);
+    expect(requested.filter((scope) => scope.kind === "net.outbound" || scope.kind === "secrets.read").every((scope) => scope.granted)).toBe(true);
+    expect(prepared.summary).toMatchObject({ egress: ["net.outbound:api.example.com", "net.outbound:db.example.com:5432"], secrets: ["CLIENT_TOKEN", "SERVER_TOKEN"] });
+    const approval = approvalRequestFor(prepared, { kind: "ask", risk: "high", reasons: [] }, 1000);
+    expect(approval.scopes.map((scope) => scope.scope)).toContain("net.outbound:db.example.com:5432 (service server)");
+    expect(approval.scopes.map((scope) => scope.scope)).toContain("secrets.read:CLIENT_TOKEN (service client)");
+    // Moving a secret from one service to the other is another request.
+    const moved = twoServices(site, inbox, { ...request, grants: [...(request.grants ?? []), "secrets.read:SERVER_TOKEN"], services: [{ name: "server", argv: ["/skill/serve", site], grants: ["shell.exec:/skill/serve", `files.read:${site}`] }] });
+    expect(prepareRun(moved, config, "docker", false, NO_HISTORY, home).hash).not.toBe(prepared.hash);
+  });
+
+  test("compose gate: gVisor and bwrap (even for a service's egress), and malformed service lists are refused", () => {
     const site = dir("site2");
     const inbox = dir("inbox2");
     const refused = (request: RunRequest, runtime: string, code: "bad-input" | "unavailable", text: string) => {
@@ -69,9 +112,9 @@ describe("multi-container runs", () => {
       }
       throw new Error("accepted");
     };
-    const secretSidecar = twoServices(site, inbox, { services: [{ name: "server", argv: ["/skill/serve"], grants: ["secrets.read:TOKEN"] }] });
-    refused(secretSidecar, "docker", "bad-input", "service server: secrets.read is not supported in multi-container runs yet");
-    refused(twoServices(site, inbox, { grants: ["net.outbound:example.com:443"] }), "docker", "bad-input", "service client: net.outbound is not supported");
+    const egressSidecar = twoServices(site, inbox, { services: [{ name: "server", argv: ["/skill/serve"], grants: ["shell.exec:/skill/serve", "net.outbound:example.com:443"] }] });
+    refused(egressSidecar, "gvisor", "unavailable", "multi-container runs cannot use the gvisor runtime");
+    refused(egressSidecar, "bwrap", "unavailable", "multi-container runs cannot use the bwrap runtime");
     refused(twoServices(site, inbox), "gvisor", "unavailable", "multi-container runs cannot use the gvisor runtime");
     refused(twoServices(site, inbox), "bwrap", "unavailable", "multi-container runs cannot use the bwrap runtime");
     refused(twoServices(site, inbox, { service: undefined }), "docker", "bad-input", "service: a run with services names its own service");
@@ -93,6 +136,39 @@ describe("multi-container runs", () => {
     expect(networkProblems(stored("bridge", { bridge: { Aliases: [] } }))[0]).toStartWith("only the run network aegisclaw-run-r-test");
     expect(networkProblems(stored("aegisclaw-run-r-test", { "aegisclaw-run-r-test": { Aliases: ["server"] }, bridge: { Aliases: [] } }))[0]).toStartWith("only the run network");
     expect(networkProblems(stored("aegisclaw-run-r-test", { "aegisclaw-run-r-test": { Aliases: ["client"] } }))[0]).toStartWith("alias server");
+  });
+
+  test("compose hardening: a service granted egress is on exactly its run network and the egress network with its own proxy; no other service joins it", () => {
+    const runNetwork = { name: "aegisclaw-run-r-test", id: "abc", gateway: "172.30.0.1", alias: "server" };
+    const attachment = { network: "aegisclaw-egress", networkId: "egress-id", gateway: "10.213.37.1", proxyUrl: "http://10.213.37.1:28700" };
+    const egress = { allow: ["net.outbound:example.com"], actor: { name: "tester", source: "cli" }, requestHash: "c".repeat(64), service: "server" };
+    const granted: SandboxSpec = { runId: "r-test", image: "img", argv: ["/x"], timeoutMs: 1000, limits: DEFAULT_LIMITS, runNetwork, egress };
+    const options = containerOptions(granted, undefined, attachment);
+    expect(options.Env).toContain("HTTPS_PROXY=http://10.213.37.1:28700");
+    expect(options.HostConfig?.NetworkMode).toBe(runNetwork.name);
+    expect(options.HostConfig?.Dns).toEqual([runNetwork.gateway]);
+    const stored = (spec: SandboxSpec, networks: string[]) =>
+      ({
+        Config: { ...options, Labels: options.Labels },
+        HostConfig: { ...options.HostConfig, Runtime: "runc" },
+        NetworkSettings: { Networks: Object.fromEntries(networks.map((name) => [name, { Aliases: name === runNetwork.name ? ["server"] : [] }])) },
+        Mounts: [],
+      }) as unknown as ContainerInspectInfo;
+    const networkProblems = (spec: SandboxSpec, networks: string[], joined = attachment) => hardeningProblems(spec, stored(spec, networks), undefined, joined).filter((problem) => /network|alias/.test(problem));
+    expect(networkProblems(granted, [runNetwork.name, "aegisclaw-egress"])).toEqual([]);
+    expect(networkProblems(granted, [runNetwork.name])[0]).toStartWith("only the run network aegisclaw-run-r-test and aegisclaw-egress");
+    expect(networkProblems(granted, [runNetwork.name, "aegisclaw-egress", "bridge"])[0]).toStartWith("only the run network");
+    // A service without the grant: the egress network is a problem, and no attachment is ever accepted for it.
+    const { egress: _egress, ...ungranted } = granted;
+    expect(networkProblems(ungranted, [runNetwork.name, "aegisclaw-egress"])[0]).toStartWith("only the run network aegisclaw-run-r-test (");
+    expect(() => containerOptions(ungranted, undefined, attachment)).toThrow("must come together");
+    expect(() => containerOptions(granted, undefined)).toThrow("must come together");
+    // After start: the egress address counts only on exactly those two networks.
+    const started = (networks: Record<string, unknown>) => ({ NetworkSettings: { Networks: networks } }) as unknown as ContainerInspectInfo;
+    const endpoint = { NetworkID: "egress-id", IPAddress: "10.213.37.9" };
+    expect(startedAddress(started({ "aegisclaw-egress": endpoint, [runNetwork.name]: {} }), attachment, runNetwork.name)).toBe("10.213.37.9");
+    expect(() => startedAddress(started({ "aegisclaw-egress": endpoint, [runNetwork.name]: {}, bridge: {} }), attachment, runNetwork.name)).toThrow("not attached to exactly the egress network");
+    expect(() => startedAddress(started({ "aegisclaw-egress": { ...endpoint, NetworkID: "other" }, [runNetwork.name]: {} }), attachment, runNetwork.name)).toThrow("not attached to exactly the egress network");
   });
 
   test("compose network: internal, no host address, labelled; a network left by a dead process is removed, a live one's is not", async () => {

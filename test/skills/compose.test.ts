@@ -73,8 +73,7 @@ describe("docker-compose skills", () => {
       [MANIFEST.replace("    service: client\n    args: [/skill/fetch", "    service: database\n    args: [/skill/fetch"), "web-pair/manifest.yaml:24: commands.fetch.service: database is not one of the skill's services"],
       [MANIFEST.replace("    service: client\n    args: [/skill/fetch", "    args: [/skill/fetch"), "web-pair/manifest.yaml:23: commands.fetch.service: a docker-compose command names the service it runs in"],
       [MANIFEST.replace("    service: client\n    args: [/skill/reach]", "    service: client\n    scopes: [shell.exec:/skill/reach]\n    args: [/skill/reach]"), "web-pair/manifest.yaml:29: commands.reach.scopes: a docker-compose command gets its service's scopes"],
-      [MANIFEST.replace("  - files.read:{inbox}\n", "  - files.read:{inbox}\n  - net.outbound:example.com:443\n"), "web-pair/manifest.yaml:16: scopes.6: net.outbound is not supported in docker-compose skills yet"],
-      [MANIFEST.replace("  - files.read:{inbox}\n", "  - files.read:{inbox}\n  - secrets.read:TOKEN\n"), "web-pair/manifest.yaml:16: scopes.6: secrets.read is not supported in docker-compose skills yet"],
+      [MANIFEST.replace('    scopes: [shell.exec:/skill/serve, "files.read:{site}"]', '    scopes: [shell.exec:/skill/serve, "files.read:{site}", "net.outbound:example.com:443"]'), "web-pair/manifest.yaml:18: services.server.scopes.2: net.outbound:example.com:443 is not one of the skill's scopes"],
       [MANIFEST.replace("compose_file: compose.yaml", "compose_file: ../compose.yaml"), "web-pair/manifest.yaml:8: compose_file: expected a relative path inside the skill directory"],
       [MANIFEST.replace("compose_file: compose.yaml", "compose_file: /etc/compose.yaml"), "web-pair/manifest.yaml:8: compose_file: expected a relative path inside the skill directory"],
       [MANIFEST.replace("compose_file: compose.yaml\n", ""), "web-pair/manifest.yaml:3: compose_file: a docker-compose skill names its compose file"],
@@ -127,5 +126,15 @@ describe("docker-compose skills", () => {
     expect(() => planSkillRun(installed(), { status: "unsigned", reason: "none" }, "fetch", [], { inbox: "/data/inbox" })).toThrow("bind it with --path site=DIR");
     const hold = planSkillRun(installed(), { status: "unsigned", reason: "none" }, "hold", [], { site: "/s", inbox: "/i" });
     expect(hold.env).toEqual({ HOLD_FOR: "release" });
+  });
+
+  test("compose run plan: net.outbound and secrets.read go to the service that lists them, and to no other", () => {
+    const manifest = MANIFEST.replace("  - files.read:{inbox}\n", "  - files.read:{inbox}\n  - net.outbound:api.example.com:443\n  - secrets.read:API_TOKEN\n").replace(
+      '    scopes: [shell.exec:/skill/serve, "files.read:{site}"]',
+      '    scopes: [shell.exec:/skill/serve, "files.read:{site}", "net.outbound:api.example.com:443", "secrets.read:API_TOKEN"]',
+    );
+    const plan = planSkillRun(installed(manifest), { status: "unsigned", reason: "none" }, "fetch", [], { site: "/data/site", inbox: "/data/inbox" });
+    expect(plan.grants).toEqual(["shell.exec:/skill/fetch", "shell.exec:/skill/reach", "shell.exec:/skill/hold", "files.read:/data/inbox"]);
+    expect(plan.services?.[0]?.grants).toEqual(["shell.exec:/skill/serve", "files.read:/data/site", "net.outbound:api.example.com:443", "secrets.read:API_TOKEN"]);
   });
 });

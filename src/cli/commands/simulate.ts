@@ -47,7 +47,10 @@ function render(simulation: Simulation): string {
     `  network       ${sandbox.network}`,
     `  mounts        ${sandbox.mounts.map((m) => `${m.target} (${m.type} ${m.options}${m.source ? ` from ${m.source}` : ""})`).join(", ") || "none"}`,
     `  secrets       ${sandbox.secrets.join(", ") || "none"}`,
-    ...(sandbox.services ?? []).map((service) => `  service       ${service.name}: ${service.argv.join(" ")}; mounts ${service.mounts.map((m) => `${m.target} (${m.type} ${m.options})`).join(", ") || "none"}; same hardening`),
+    ...(sandbox.services ?? []).map(
+      (service) =>
+        `  service       ${service.name}: ${service.argv.join(" ")}; mounts ${service.mounts.map((m) => `${m.target} (${m.type} ${m.options})`).join(", ") || "none"}${service.egress ? `; own egress proxy to ${service.egress.join(", ")}` : ""}${service.secrets ? `; secrets ${service.secrets.join(", ")}` : ""}; same hardening`,
+    ),
     `  capabilities  ${sandbox.capabilities}`,
     `  no-new-privs  ${sandbox.noNewPrivileges ? "yes" : "NO"}`,
     `  seccomp       ${sandbox.seccomp}`,

@@ -1,16 +1,17 @@
 /**
  * The bwrap command line of one run: the same scope semantics as the Docker runtime's
- * container-config.ts, expressed as bwrap operations. Data that must not or cannot be named
- * by path (the seccomp filter, /etc files, secret values) is handed over as inherited file
- * descriptors, numbered from FIRST_DATA_FD in the order of `dataFiles`.
+ * container-config.ts, expressed as bwrap operations. What must not or cannot be named by
+ * path is handed over as inherited file descriptors: the granted mounts' sources, pinned by the
+ * runner (mount-pin.ts) and numbered from FIRST_MOUNT_FD in the order of `spec.mounts`, then the
+ * data (the seccomp filter, /etc files, secret values) in the order of `dataFiles`.
  */
 import { AegisError } from "../../shared/index.ts";
 import { SECRETS_TARGET, type SandboxMount, type SandboxSpec } from "../types.ts";
 import { ROOTFS_PATH, type BaseRootfs } from "./rootfs.ts";
 
-/** fd 3 is the join wrapper's status pipe; the seccomp filter is fd 4; data files follow. */
+/** fd 3 is the join wrapper's status pipe; the seccomp filter is fd 4; the pinned mounts, then the data files follow. */
 export const SECCOMP_FD = 4;
-export const FIRST_DATA_FD = 5;
+export const FIRST_MOUNT_FD = 5;
 /** The sandbox user and group, as on Docker (nobody:nogroup). */
 export const SANDBOX_ID = 65534;
 
@@ -21,7 +22,7 @@ const SECRET_NAME = /^[A-Z_][A-Z0-9_]{0,127}$/;
 /** The argv after `bwrap`, and the host files whose descriptors it refers to. */
 export interface BwrapInvocation {
   args: string[];
-  /** Opened read-only by the runner and passed as fds FIRST_DATA_FD, FIRST_DATA_FD+1, ... */
+  /** Opened read-only by the runner and passed as the fds after the mounts' (FIRST_MOUNT_FD + number of mounts, ...). */
   dataFiles: string[];
 }
 
@@ -31,8 +32,9 @@ export interface BwrapInvocation {
  */
 export function bwrapInvocation(spec: SandboxSpec, rootfs: BaseRootfs): BwrapInvocation {
   if (spec.argv.length === 0) throw new AegisError("bad-input", "sandbox argv is empty; give the command to run");
+  const mounts = spec.mounts ?? [];
   const dataFiles: string[] = [];
-  const data = (source: string) => String(FIRST_DATA_FD + dataFiles.push(source) - 1);
+  const data = (source: string) => String(FIRST_MOUNT_FD + mounts.length + dataFiles.push(source) - 1);
   const args = [
     // Every namespace (user, mount, pid, ipc, uts, net, cgroup): the network namespace has only lo.
     "--unshare-all",
@@ -54,7 +56,7 @@ export function bwrapInvocation(spec: SandboxSpec, rootfs: BaseRootfs): BwrapInv
     "--dev", "/dev",
     "--remount-ro", "/dev",
     "--perms", "1777", "--size", String(spec.limits.tmpfsBytes), "--tmpfs", "/tmp",
-    ...mountArgs(spec.mounts ?? []),
+    ...mountArgs(mounts),
     ...secretArgs(spec, data),
     "--remount-ro", "/",
     "--chdir", "/tmp",
@@ -68,10 +70,15 @@ export function bwrapInvocation(spec: SandboxSpec, rootfs: BaseRootfs): BwrapInv
   return { args, dataFiles };
 }
 
-/** files.read -> --ro-bind, files.write -> --bind; targets unique and never over our own mounts. */
+/**
+ * files.read -> --ro-bind-fd, files.write -> --bind-fd, from each source's pinned fd. bwrap
+ * mounts where the fd leads now (a rename since the pin is followed) and dies ("Race condition
+ * binding dirfd") before running anything when the mount is not the fd's inode. Targets unique
+ * and never over our own mounts.
+ */
 function mountArgs(mounts: readonly SandboxMount[]): string[] {
   const targets = new Set<string>();
-  return mounts.flatMap((mount) => {
+  return mounts.flatMap((mount, index) => {
     for (const path of [mount.source, mount.target]) {
       if (!NORMALIZED_ABSOLUTE.test(path) || path.split("/").some((part) => part === "." || part === "..")) {
         throw new AegisError("bad-input", `sandbox mount path "${path}" must be absolute and normalized`);
@@ -83,7 +90,7 @@ function mountArgs(mounts: readonly SandboxMount[]): string[] {
     }
     if (targets.has(mount.target)) throw new AegisError("bad-input", `sandbox mount target ${mount.target} is given twice`);
     targets.add(mount.target);
-    return [mount.readOnly ? "--ro-bind" : "--bind", mount.source, mount.target];
+    return [mount.readOnly ? "--ro-bind-fd" : "--bind-fd", String(FIRST_MOUNT_FD + index), mount.target];
   });
 }
 

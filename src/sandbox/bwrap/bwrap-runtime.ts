@@ -102,6 +102,7 @@ export class BwrapRuntime implements SandboxRuntime {
     this.context = {
       bwrap,
       setpriv: setpriv ?? undefined,
+      bindFd: supportsBindFd(bwrap),
       layout: detected.layout,
       rootfs: () => (rootfs ??= prepareBaseRootfs(stateDir)),
       seccompFile: () => seccomp,
@@ -119,6 +120,12 @@ export class BwrapRuntime implements SandboxRuntime {
     writeFileAtomic(file, compileSeccomp(SECCOMP_PROFILE).program);
     return file;
   }
+}
+
+/** bubblewrap 0.10+ (and Debian 12's 0.8.0-2+deb12u1) can mount a pinned fd: --ro-bind-fd / --bind-fd. */
+function supportsBindFd(bwrap: string): boolean {
+  const help = Bun.spawnSync([bwrap, "--help"], { stdout: "pipe", stderr: "ignore", timeout: PROBE_TIMEOUT_MS });
+  return help.stdout.toString().includes("--ro-bind-fd");
 }
 
 /**

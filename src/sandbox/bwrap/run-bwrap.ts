@@ -10,7 +10,7 @@
 import { closeSync, constants, openSync } from "node:fs";
 import { AegisError } from "../../shared/index.ts";
 import { validateLimits } from "../limits.ts";
-import { verifyMountSources } from "../mounts.ts";
+import { pinMounts } from "../mount-pin.ts";
 import { verifySecretDir } from "../secret-dir.ts";
 import type { SandboxIo, SandboxResult, SandboxSpec } from "../types.ts";
 import { bwrapInvocation, SANDBOX_ID } from "./bwrap-args.ts";
@@ -32,6 +32,8 @@ export interface BwrapContext {
   bwrap: string;
   /** `setpriv` to drop to uid 65534 when AegisClaw runs as root; undefined otherwise. */
   setpriv: string | undefined;
+  /** Whether this bwrap has --ro-bind-fd/--bind-fd, the only way it is given granted paths. */
+  bindFd: boolean;
   layout: CgroupLayout;
   rootfs: () => BaseRootfs;
   /** The compiled seccomp filter file (read-only, opened per run). */
@@ -60,9 +62,12 @@ export async function runBwrap(ctx: BwrapContext, spec: SandboxSpec, io: Sandbox
   if (io.signal?.aborted) return { ...emptyResult(startedAt, ""), aborted: true, exitCode: EXIT_ABORTED };
   const rootfs = ctx.rootfs();
   const invocation = bwrapInvocation(spec, rootfs);
-  // As late as possible before bwrap mounts them: a symlink swapped since the decision refuses the run.
-  verifyMountSources(spec.mounts ?? []);
   verifySecretDir(spec.secrets);
+  if ((spec.mounts ?? []).length > 0 && !ctx.bindFd) {
+    throw new AegisError("unavailable", "this bwrap cannot mount a granted path race-free: it lacks --ro-bind-fd (bubblewrap 0.10 or later, or Debian 12's security update 0.8.0-2+deb12u1)", {
+      hint: "upgrade bubblewrap, or use --runtime docker",
+    });
+  }
   if (ctx.setpriv) {
     for (const mount of spec.mounts ?? []) {
       const blocked = unreachableFor(mount.source, SANDBOX_ID);
@@ -77,8 +82,12 @@ export async function runBwrap(ctx: BwrapContext, spec: SandboxSpec, io: Sandbox
   const fds: number[] = [];
   let cgroups: RunCgroups | undefined;
   try {
+    fds.push(openSync(ctx.seccompFile(), constants.O_RDONLY | constants.O_NOFOLLOW));
+    // The mounts' sources, re-checked and pinned: a path changed since the decision refuses the
+    // run, and bwrap mounts these fds (bwrap-args.ts), not the paths.
+    fds.push(...pinMounts(spec.mounts ?? []).map((pin) => pin.fd));
     // O_NOFOLLOW: secret files are checked by verifySecretDir; never follow something planted since.
-    for (const file of [ctx.seccompFile(), ...invocation.dataFiles]) fds.push(openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW));
+    for (const file of invocation.dataFiles) fds.push(openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW));
     cgroups = RunCgroups.create(ctx.layout, name, spec.limits);
     const command = [
       "/bin/sh", "-c", JOIN_SCRIPT, "aegisclaw-bwrap", ...cgroups.procsFiles(), "--",

@@ -2,18 +2,22 @@
  * A multi-container run (a `platform: docker-compose` skill): network -> sidecars (create,
  * verify, start, dependencies first) -> the main service through runContainer -> remove every
  * container and the network, on every path. Each container gets the same hardened create
- * request and post-create check as a single-container run, its own mounts only, and the run's
- * private network (compose-network.ts) as its only network. Sidecar output is not streamed
+ * request and post-create check as a single-container run, its own mounts and secrets only,
+ * and the run's private network (compose-network.ts). A service granted net.outbound also
+ * joins the egress network, with a proxy of its own that admits only its container and only
+ * its hosts (egress-join.ts); the others have no way out. Sidecar output is not streamed
  * (their containers are not attached, and logging is off): only the main service speaks.
  */
 import { AegisError } from "../../shared/index.ts";
 import { validateLimits } from "../limits.ts";
 import { emptyResult, EXIT_ABORTED } from "../result.ts";
-import { verifyMountSources } from "../mounts.ts";
+import { engineMounts, type EngineMounts } from "../mount-stage.ts";
+import { verifySecretDir } from "../secret-dir.ts";
+import { openEgressSession, type EgressSession } from "../egress/session.ts";
 import { LABEL_SERVICE, type SandboxIo, type SandboxResult, type SandboxSidecar, type SandboxSpec } from "../types.ts";
 import { createRunNetwork, removeRunNetwork, removeRunNetworks, type RunNetwork } from "./compose-network.ts";
 import { dockerError, statusCodeOf } from "./docker-errors.ts";
-import { createHardened, removeQuietly, runContainer, type RunContext } from "./run-container.ts";
+import { admitSandbox, createHardened, removeQuietly, runContainer, type RunContext } from "./run-container.ts";
 
 /** Runs `spec` (with `spec.compose`) and its sidecars; see SandboxRuntime.run. */
 export async function runCompose(ctx: RunContext, spec: SandboxSpec, io: SandboxIo): Promise<SandboxResult> {
@@ -23,9 +27,6 @@ export async function runCompose(ctx: RunContext, spec: SandboxSpec, io: Sandbox
     throw new AegisError("unavailable", "multi-container skills cannot run under gVisor: runsc here runs with --network=none, so its services could not reach each other", {
       hint: "use --runtime docker for docker-compose skills",
     });
-  }
-  if (spec.egress !== undefined || (spec.secrets?.names.length ?? 0) > 0) {
-    throw new AegisError("bad-input", "multi-container runs cannot have net.outbound or secrets.read yet");
   }
   validateLimits(spec.limits);
   if (!Number.isFinite(spec.timeoutMs) || spec.timeoutMs <= 0) {
@@ -38,17 +39,27 @@ export async function runCompose(ctx: RunContext, spec: SandboxSpec, io: Sandbox
   await removeRunNetworks(ctx.engine, false).catch(() => 0);
   const network = await createRunNetwork(ctx.engine, ctx.socketPath, spec.runId);
   const containers: string[] = [];
+  const proxies: EgressSession[] = [];
+  const staged: EngineMounts[] = [];
   let result: SandboxResult | undefined;
   let failure: unknown;
   try {
     for (const sidecar of compose.sidecars) {
       // Lockdown or cancel while the services start: the main run below reports it as aborted.
       if (io.signal?.aborted) break;
-      const sidecarSpec = specOf(spec, sidecar, network);
-      verifyMountSources(sidecarSpec.mounts ?? []);
-      const container = await createHardened(ctx, sidecarSpec, undefined);
+      const planned = specOf(spec, sidecar, network);
+      // Re-checked, pinned and staged as a single container's are (runContainer); released once its container is gone.
+      const mounts = await engineMounts(planned.mounts ?? []);
+      staged.push(mounts);
+      const sidecarSpec = mounts.staged ? { ...planned, mounts: mounts.mounts } : planned;
+      verifySecretDir(sidecarSpec.secrets);
+      // Its own proxy, up before its container exists and closed before it is removed (as runContainer does).
+      const egress = sidecarSpec.egress ? await openEgressSession({ ...ctx, audit: ctx.egressAudit, ...(ctx.egressResolve ? { resolve: ctx.egressResolve } : {}) }, spec.runId, sidecarSpec.egress) : undefined;
+      if (egress) proxies.push(egress);
+      const container = await createHardened(ctx, sidecarSpec, egress?.attachment);
       containers.push(container);
       await startSidecar(ctx, container, sidecar.name);
+      if (egress) await admitSandbox(ctx, container, egress, network.name);
     }
     const main: SandboxSpec = {
       ...withoutCompose(spec),
@@ -60,9 +71,13 @@ export async function runCompose(ctx: RunContext, spec: SandboxSpec, io: Sandbox
     failure = error;
   }
   // Every path ends here: success, failure, timeout, abort, lockdown.
+  await Promise.all(proxies.map((proxy) => proxy.close()));
   const leftover = await removeAll(ctx, containers, network);
+  const unstaged = await Promise.allSettled(staged.map((mounts) => mounts.release()));
   if (failure !== undefined) throw failure;
   if (leftover !== undefined) throw dockerError(leftover, ctx.socketPath, "removing the run's services and network");
+  const stuck = unstaged.find((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
+  if (stuck) throw stuck.reason;
   if (result === undefined) throw new AegisError("internal", "the multi-container run ended without a result");
   return result;
 }
@@ -78,7 +93,7 @@ async function removeAll(ctx: RunContext, containers: readonly string[], network
   );
 }
 
-/** A sidecar's own spec: the main's image, limits, timeout and labels; its own argv, env and mounts. */
+/** A sidecar's own spec: the main's image, limits, timeout and labels; its own argv, env, mounts, secrets and egress. */
 function specOf(spec: SandboxSpec, sidecar: SandboxSidecar, network: RunNetwork): SandboxSpec {
   return {
     runId: spec.runId,
@@ -88,6 +103,8 @@ function specOf(spec: SandboxSpec, sidecar: SandboxSidecar, network: RunNetwork)
     timeoutMs: spec.timeoutMs,
     limits: spec.limits,
     mounts: sidecar.mounts ?? [],
+    ...(sidecar.secrets ? { secrets: sidecar.secrets } : {}),
+    ...(sidecar.egress ? { egress: sidecar.egress } : {}),
     labels: { ...spec.labels, [LABEL_SERVICE]: sidecar.name },
     runNetwork: { ...network, alias: sidecar.name },
   };

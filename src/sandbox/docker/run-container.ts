@@ -8,7 +8,7 @@ import type { ContainerCreateOptions, ContainerInspectInfo } from "dockerode";
 import { AegisError } from "../../shared/index.ts";
 import { validateLimits } from "../limits.ts";
 import { createOutputLimit, emptyResult, EXIT_ABORTED, EXIT_KILLED, finalResult, type KillReason, type OutputLimit } from "../result.ts";
-import { verifyMountSources } from "../mounts.ts";
+import { engineMounts } from "../mount-stage.ts";
 import { verifySecretDir } from "../secret-dir.ts";
 import { openEgressSession, type EgressAttachment, type EgressSession } from "../egress/session.ts";
 import type { Resolver } from "../egress/vet.ts";
@@ -17,6 +17,7 @@ import { containerOptions, hardeningProblems } from "./container-config.ts";
 import { createDemuxer } from "./demux.ts";
 import { dockerError, missingImageError, statusCodeOf } from "./docker-errors.ts";
 import { startedAddress } from "./egress-config.ts";
+import { joinEgressNetwork } from "./egress-join.ts";
 import type { EngineClient } from "./engine-client.ts";
 
 /** What a run needs from the runtime that owns it. */
@@ -41,8 +42,19 @@ export async function runContainer(ctx: RunContext, spec: SandboxSpec, io: Sandb
   }
   const startedAt = performance.now();
   if (io.signal?.aborted) return { ...emptyResult(startedAt, ""), aborted: true, exitCode: EXIT_ABORTED };
-  // As late as possible before the engine mounts them: a symlink swapped since the decision refuses the run.
-  verifyMountSources(spec.mounts ?? []);
+  // As late as possible before the engine mounts them: a path changed since the decision refuses
+  // the run; as root the engine then gets pinned, staged copies it cannot redirect (mount-stage.ts).
+  const mounts = await engineMounts(spec.mounts ?? []);
+  try {
+    return await runWithMounts(ctx, mounts.staged ? { ...spec, mounts: mounts.mounts } : spec, io, startedAt);
+  } finally {
+    // After the container is gone (removed in runWithMounts on every path).
+    await mounts.release();
+  }
+}
+
+/** The rest of runContainer, once the mounts are what the engine may see. */
+async function runWithMounts(ctx: RunContext, spec: SandboxSpec, io: SandboxIo, startedAt: number): Promise<SandboxResult> {
   verifySecretDir(spec.secrets);
   // The proxy exists before the sandbox and ends before it is removed, so its address can
   // never be reused by another container while this run's proxy still serves it.
@@ -85,6 +97,7 @@ export async function createHardened(
   }
   const container = created.id;
   try {
+    await joinEgressNetwork(ctx.engine, container, spec, egress);
     const info = await ctx.engine.json<ContainerInspectInfo>("GET", `/containers/${container}/json`);
     // A warning means the engine accepted a setting it cannot enforce (e.g. swap limit): refuse.
     const problems = [...created.warnings.map((warning) => `engine warning: ${warning}`), ...hardeningProblems(spec, info, ctx.ociRuntime, egress)];
@@ -167,7 +180,7 @@ async function execute(ctx: RunContext, container: string, spec: SandboxSpec, io
   try {
     if (switched.reason === undefined && (await startContainer(ctx, container))) {
       switched.started();
-      if (egress) await admitSandbox(ctx, container, egress);
+      if (egress) await admitSandbox(ctx, container, egress, spec.runNetwork?.name);
       timer = setTimeout(() => kill("timeout"), spec.timeoutMs);
       exitCode = await waitExit(ctx, container);
       await settleWithin(drained, DRAIN_MS);
@@ -198,9 +211,10 @@ export function createOutputSink(limit: number, io: SandboxIo, kill: (why: KillR
 /**
  * Tells the proxy the started sandbox's address: until then its connections wait; if the
  * address cannot be confirmed, the proxy serves nobody and the run fails (the container is
- * removed by the caller).
+ * removed by the caller). `runNetwork`: the one other network a service of a multi-container
+ * run is on.
  */
-async function admitSandbox(ctx: RunContext, container: string, egress: EgressSession): Promise<void> {
+export async function admitSandbox(ctx: RunContext, container: string, egress: EgressSession, runNetwork?: string): Promise<void> {
   let info: ContainerInspectInfo;
   try {
     info = await ctx.engine.json<ContainerInspectInfo>("GET", `/containers/${container}/json`);
@@ -209,7 +223,7 @@ async function admitSandbox(ctx: RunContext, container: string, egress: EgressSe
     throw dockerError(error, ctx.socketPath, "reading the sandbox's egress address");
   }
   try {
-    egress.admit(startedAddress(info, egress.attachment));
+    egress.admit(startedAddress(info, egress.attachment, runNetwork));
   } catch (error) {
     egress.refuseAll();
     // A command that already finished has given its address back: there is nobody to admit.

@@ -64,7 +64,7 @@ export async function openEgressSession(ctx: EgressContext, runId: string, egres
     host: network.gateway,
     ports: proxyPorts(),
     allow: egress.allow,
-    record: (decision) => audit({ ...decision, actor: egress.actor, requestHash: egress.requestHash }),
+    record: (decision) => audit({ ...decision, actor: egress.actor, requestHash: egress.requestHash, ...(egress.service ? { service: egress.service } : {}) }),
     ...(ctx.resolve ? { resolve: ctx.resolve } : {}),
   }).catch((error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
