@@ -1,5 +1,5 @@
 /** Shared helpers for benchmarks: hyperfine runs and markdown tables. */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -64,9 +64,20 @@ export function must(proc: { exitCode: number | null; stderr?: Buffer | undefine
   if (proc.exitCode !== 0) throw new Error(`bench setup failed: ${proc.stderr?.toString() ?? ""}`);
 }
 
-/** Writes bench/results/<name>.md (assembled into RESULTS.md by bench/run.sh) and prints it. */
+/** Starts the hand-written part of a result file, which re-running its bench carries over unchanged. */
+export const KEEP_MARKER = "<!-- hand-written below: kept when the bench re-runs (bench/lib.ts writeResult), not re-measured by it -->";
+
+/**
+ * Writes bench/results/<name>.md (assembled into RESULTS.md by bench/run.sh) and prints it.
+ * Everything from the previous file's KEEP_MARKER line on (investigations, history) follows the
+ * new measurements unchanged.
+ */
 export function writeResult(name: string, lines: string[]): void {
+  const path = join(import.meta.dir, "results", `${name}.md`);
+  const previous = existsSync(path) ? readFileSync(path, "utf8") : "";
+  const at = previous.indexOf(KEEP_MARKER);
+  const kept = at < 0 ? "" : `\n${previous.slice(at).trimEnd()}\n`;
   const text = lines.join("\n");
-  writeFileSync(join(import.meta.dir, "results", `${name}.md`), `${text}\n`);
+  writeFileSync(path, `${text}\n${kept}`);
   console.log(text);
 }

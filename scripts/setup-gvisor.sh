@@ -9,6 +9,10 @@
 #                   sandboxes have no network anyway.
 #   --oci-seccomp   without it runsc silently IGNORES the container's seccomp profile.
 # The default ptrace platform is kept on purpose: --platform=kvm hangs under nested virtualisation.
+# No other flag is added. For issue 6 (start time), the candidate flags of this release were
+# timed: --overlay2=root:memory, --file-access=shared, --cpu-num-from-quota and --dcache. None
+# moved start time beyond the noise. The only flags that saved anything, --ignore-cgroups and
+# dropping --oci-seccomp (about 10-30 ms), weaken isolation. Numbers: bench/results/gvisor.md.
 set -euo pipefail
 
 RUNTIME_NAME=runsc
