@@ -17,7 +17,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../src/app.ts";
 import type { AuditLog } from "../src/audit/index.ts";
-import type { Gate, GateDeps } from "../src/core/index.ts";
+import type { Assessor, Gate, GateDeps } from "../src/core/index.ts";
+import { localAssessor } from "../src/core/gate-assess.ts";
+import { NO_HISTORY } from "../src/core/gate-prepare.ts";
 import type { PolicyEngine } from "../src/policy/index.ts";
 import { ServerMetrics } from "../src/server/metrics.ts";
 import { fmt, must } from "./lib.ts";
@@ -62,14 +64,16 @@ app.bus.subscribe((event) => metrics.observe(event));
 const gate: Gate = await app.gate();
 
 // Wrap the Gate's dependencies (private fields, reached by cast: this is a bench, not src/).
+// The assessor is rebuilt from the wrapped pieces, as the Gate builds its own from them.
 const deps = (gate as unknown as { deps: GateDeps }).deps;
-const inner = gate as unknown as { policy: PolicyEngine };
+const inner = gate as unknown as { policy: PolicyEngine; assessor: Assessor };
 const lockRead = app.lockdown.read.bind(app.lockdown);
 app.lockdown.read = () => stages.time("lockdown read", lockRead);
 const history = deps.history;
 if (history) deps.history = (actor) => stages.time("history (recent tail)", () => history(actor));
 const policy = inner.policy;
 inner.policy = { name: policy.name, decide: (input) => stages.timeAsync("policy (builtin + opa)", () => policy.decide(input)) };
+inner.assessor = localAssessor({ config: deps.config, home: deps.home, lockdown: app.lockdown, history: deps.history ?? NO_HISTORY, policy: inner.policy });
 const audit = deps.audit as AuditLog;
 const append = audit.append.bind(audit);
 deps.audit = { append: (record) => stages.timeAsync("audit append (to fsynced)", () => append(record)) };

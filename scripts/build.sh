@@ -4,6 +4,7 @@
 # ESM output: OpenTUI has a top-level await, which CommonJS bytecode cannot hold.
 # The web dashboard (ui/web) needs no separate step: a Bun macro (ui/web/assets.ts) bundles it
 # while this build runs and inlines it into the binary.
+# src/core/assess-worker.ts is a second entrypoint: `serve` starts it as a thread (decision workers).
 # Usage: scripts/build.sh [OUTFILE]   (default dist/aegisclaw)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,5 +15,5 @@ node_modules/.bin/bun build --compile --bytecode --format=esm --minify \
   -e @opentui/core-win32-x64 -e @opentui/core-win32-arm64 \
   -e @opentui/core-linux-x64-musl -e @opentui/core-linux-arm64-musl \
   --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
-  src/main.ts --outfile "$out" >/dev/null
+  src/main.ts src/core/assess-worker.ts --outfile "$out" >/dev/null
 echo "build: $out ($(du -h "$out" | cut -f1))" >&2

@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
 import { ApprovalQueue, startControlServer, type ControlServer } from "./approvals/index.ts";
-import { AuditLog, RecentTail } from "./audit/index.ts";
-import { EventBus, Gate, HISTORY_WINDOW_SECONDS, homeLayout, limitsFrom, loadConfig, LockdownStore, parseDuration, parseSize, requireInitialisedHome, type Config, type HomeLayout } from "./core/index.ts";
+import { AuditLog } from "./audit/index.ts";
+import { EventBus, Gate, homeLayout, limitsFrom, loadConfig, LockdownStore, parseDuration, parseSize, requireInitialisedHome, type Assessor, type Config, type HomeLayout } from "./core/index.ts";
+import { auditHistory } from "./core/audit-history.ts";
 import { egressAuditor } from "./core/egress-audit.ts";
-import { createBuiltinEngine, createCombinedEngine, loadUserPolicies, type PolicyEngine, type PolicyHistory } from "./policy/index.ts";
-import { createOpaEngine } from "./policy/opa/index.ts";
+import { configuredEngines, createCombinedEngine, readUserPolicies, type PolicyEngine, type UserPolicySource } from "./policy/index.ts";
 import { createSandboxRuntime, engineRuntimeOf, isDockerRuntime, isSandboxRuntimeName, startWarmPool, type SandboxRuntime, type SandboxRuntimeName, type WarmPoolHandle } from "./sandbox/index.ts";
 import { secretsSettingsFrom } from "./core/secrets-settings.ts";
 import { SecretResolver } from "./secrets/index.ts";
@@ -33,8 +33,10 @@ export interface App {
   killAllSandboxes(): Promise<number>;
   /** Opens the audit log once (lazily: it takes the signing key and a file lock per append). */
   openAudit(): Promise<AuditLog>;
-  /** The Gate, with the audit log opened. */
-  gate(): Promise<Gate>;
+  /** The user policies the Gate decides with, as read when the app was built (decision workers get these). */
+  userPolicies: readonly UserPolicySource[];
+  /** The Gate, with the audit log opened; `assessor` moves validation and policy elsewhere (decision workers). */
+  gate(options?: { assessor?: Assessor }): Promise<Gate>;
   /** A Gate for `simulate`: same policy and sandbox compiler, and no way to write the audit log. */
   simulator(): Gate;
   /**
@@ -98,13 +100,9 @@ export function assemble(layout: HomeLayout, config: Config, options: Omit<AppOp
     if (failed.length > 0) throw new AegisError("unavailable", failed.map((outcome) => (outcome.reason instanceof Error ? outcome.reason.message : String(outcome.reason))).join("; "));
     return outcomes.reduce((sum, outcome) => sum + (outcome.status === "fulfilled" ? outcome.value : 0), 0);
   };
-  const policy = createCombinedEngine(policyEngines(config, layout));
-  // Read incrementally: re-parsing the log's tail for every decision cost ~2.5 ms each.
-  const recent = new RecentTail(layout.audit, HISTORY_WINDOW_SECONDS * 1000);
-  const history = (actor: { name: string; source: string }): PolicyHistory => {
-    const { decisions, denies } = recent.history(actor);
-    return { windowSeconds: HISTORY_WINDOW_SECONDS, recentDecisions: decisions, recentDenies: denies };
-  };
+  const userPolicies = readUserPolicies(layout.policies);
+  const policy = createCombinedEngine(configuredEngines(config.policy.template, userPolicies));
+  const history = auditHistory(layout.audit);
   let audit: Promise<AuditLog> | undefined;
   const openAudit = (): Promise<AuditLog> => {
     audit ??= AuditLog.open(layout.audit, {
@@ -130,8 +128,10 @@ export function assemble(layout: HomeLayout, config: Config, options: Omit<AppOp
     runtimes,
     killAllSandboxes,
     openAudit,
-    async gate() {
-      return new Gate({ config, home: layout.root, audit: await openAudit(), runtime, runtimes, lockdown, bus, policy, history, approver: approvals, approvalTimeoutMs, secrets });
+    userPolicies,
+    async gate(gateOptions = {}) {
+      const { assessor } = gateOptions;
+      return new Gate({ config, home: layout.root, audit: await openAudit(), runtime, runtimes, lockdown, bus, policy, history, approver: approvals, approvalTimeoutMs, secrets, ...(assessor ? { assessor } : {}) });
     },
     startControl() {
       control ??= startControlServer(layout.run, bus, approvals);
@@ -150,12 +150,9 @@ export function assemble(layout: HomeLayout, config: Config, options: Omit<AppOp
   };
 }
 
-/**
- * The policy stage's engines, combined deny > ask > allow: the built-in scope check, the
- * configured Rego template and the user's own compiled policies (which can only tighten).
- */
+/** The policy stage's engines for this home as they are on disk now (configuredEngines). */
 export function policyEngines(config: Config, layout: HomeLayout): PolicyEngine[] {
-  return [createBuiltinEngine(), createOpaEngine(config.policy.template), ...loadUserPolicies(layout.policies)];
+  return configuredEngines(config.policy.template, readUserPolicies(layout.policies));
 }
 
 /**

@@ -155,6 +155,7 @@ export async function runCli(rawArgv: string[], version: string): Promise<number
     .option("--key <file>", "TLS private key (PEM), with --cert")
     .option("--insecure", "Allow plain HTTP on a non-loopback address (tokens cross the network unencrypted)")
     .option("--origin <origin>", "Also allow browser pages of this exact origin (repeatable; no wildcards)")
+    .option("--decision-workers <n>", "Threads that validate and decide requests beside the HTTP one (default: one per core beyond the first, at most 4; 0 = none)")
     .action((options: Options) => handle(async (c) => (await import("./commands/serve.ts")).runServe(options, c))());
 
   cli

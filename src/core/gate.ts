@@ -8,6 +8,7 @@ import type { Config } from "./config.ts";
 import type { EventBus } from "./events.ts";
 import { approvalRecord, approvalRequestFor, awaitApproval, checkApproval, DEFAULT_APPROVAL_TIMEOUT_MS, type Approvable, type Approver } from "./gate-approval.ts";
 import { executeRun } from "./gate-execute.ts";
+import { decisionFor, localAssessor, type Assessor } from "./gate-assess.ts";
 import { NO_HISTORY, prepareRun, type HistorySource } from "./gate-prepare.ts";
 import { checkRunSecrets, knownValuesRedactor } from "./gate-secrets.ts";
 import type { LockdownState, LockdownStore } from "./lockdown.ts";
@@ -40,6 +41,11 @@ export interface GateDeps {
   approvalTimeoutMs?: number;
   /** The secret store (gate-secrets.ts). Without it a run granted secrets.read is refused. */
   secrets?: RunSecretSource;
+  /**
+   * Where run requests are validated and decided before they are recorded (gate-assess.ts):
+   * default this thread, with the fields above; `serve` passes its decision workers.
+   */
+  assessor?: Assessor;
 }
 
 /** Where a run's (already redacted) output goes, plus an optional cancel signal. */
@@ -110,9 +116,11 @@ export interface Simulation {
  */
 export class Gate {
   private readonly policy: PolicyEngine;
+  private readonly assessor: Assessor;
 
   constructor(private readonly deps: GateDeps) {
     this.policy = deps.policy ?? createBuiltinEngine();
+    this.assessor = deps.assessor ?? localAssessor({ config: deps.config, home: deps.home, lockdown: deps.lockdown, history: deps.history ?? NO_HISTORY, policy: this.policy });
   }
 
   /** The same stages as `run` up to the sandbox profile; executes and records nothing. */
@@ -143,7 +151,8 @@ export class Gate {
   async decideToolCall(input: ToolCallRequest, signal?: AbortSignal): Promise<Verdict> {
     const lock = this.deps.lockdown.read();
     const prepared = prepareToolCall(input, lock.active, this.deps.history ?? NO_HISTORY);
-    return this.verdictFor(await this.recordDecision(prepared, prepared.summary, lock, true), signal);
+    const decided = await decisionFor(this.policy, prepared.policyInput, lock);
+    return this.verdictFor(await this.recordDecision(prepared, prepared.summary, lock, decided, true), signal);
   }
 
   /**
@@ -270,24 +279,19 @@ export class Gate {
    * decision is durable and published before the caller acts on it.
    */
   private async decideStage(input: RunRequest, runtimeName: string, decideOnly: boolean) {
-    const lock = this.deps.lockdown.read();
-    const prepared = prepareRun(input, this.deps.config, runtimeName, lock.active, this.deps.history ?? NO_HISTORY, this.deps.home);
+    const { prepared, lock, ...decided } = await this.assessor.assess(input, runtimeName);
+    // Here, not in the assessor: the store's known values live in this process's resolver.
     await checkRunSecrets(this.deps.secrets, prepared);
     // A decide-only entry says so, since no result entry will ever follow it.
     const summary = decideOnly ? { ...prepared.summary, execution: "none (decision only)" } : prepared.summary;
-    return this.recordDecision(prepared, summary, lock, decideOnly);
+    return this.recordDecision(prepared, summary, lock, decided, decideOnly);
   }
 
-  /** lockdown -> policy -> audit(decision) -> publish, for a prepared run or tool call. */
-  private async recordDecision<P extends Approvable>(prepared: P, summary: Record<string, unknown>, lock: LockdownState, decideOnly: boolean) {
+  /** audit(decision) -> publish, for a prepared run or tool call whose decision is made. */
+  private async recordDecision<P extends Approvable>(prepared: P, summary: Record<string, unknown>, lock: LockdownState, decided: { decision: Decision; evaluationMs?: number }, decideOnly: boolean) {
     const { request, runId, hash } = prepared;
-    const started = performance.now();
-    const decision: Decision = lock.active
-      ? { kind: "deny", risk: "high", reasons: [{ rule: "lockdown", message: `lockdown is active${lock.reason ? `: ${lock.reason}` : ""}` }] }
-      : this.deps.approver
-        ? await this.evaluate(prepared.policyInput)
-        : withoutApprover(await this.evaluate(prepared.policyInput));
-    const evaluationMs = performance.now() - started;
+    const decision = this.deps.approver ? decided.decision : withoutApprover(decided.decision);
+    const { evaluationMs } = decided;
     const decisionEntry = await this.deps.audit.append({
       type: "decision",
       actor: request.actor,
@@ -296,7 +300,7 @@ export class Gate {
       request: summary,
       decision: { kind: decision.kind, reasons: decision.reasons },
     });
-    this.deps.bus.publish("decision", { runId, requestHash: hash, decision, auditSeq: decisionEntry.seq, ...(lock.active ? {} : { evaluationMs }), ...(decideOnly ? { decideOnly } : {}) });
+    this.deps.bus.publish("decision", { runId, requestHash: hash, decision, auditSeq: decisionEntry.seq, ...(evaluationMs === undefined ? {} : { evaluationMs }), ...(decideOnly ? { decideOnly } : {}) });
     return { prepared, lock, decision, decisionEntry };
   }
 

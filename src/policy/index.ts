@@ -6,4 +6,5 @@ export { ENFORCED_KINDS, parseEnforceableScopes, parseScope, scopeCovers, type R
 export { SCOPE_RISK, parseRequestedScope, type ScopeRole } from "./scopes.ts";
 export { resolveScopePath, scopeCoversResolved, type ResolvedCoverage, type ResolvedPath } from "./scope-resolve.ts";
 export { DEFAULT_PORTS, type HostKind } from "./scope-host.ts";
-export { buildUserPolicies, loadUserPolicies, type UserPolicyEntry } from "./user-policies.ts";
+export { buildUserPolicies, loadUserPolicies, readUserPolicies, userPolicyEngines, type UserPolicyEntry, type UserPolicySource } from "./user-policies.ts";
+export { configuredEngines } from "./configured.ts";

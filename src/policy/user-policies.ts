@@ -26,34 +26,50 @@ export interface UserPolicyEntry {
   wasmSha256: string;
 }
 
+/**
+ * The user policies as read from disk: each compiled module, or why it must deny. Plain data, so
+ * the decision workers get exactly the policies this process loaded, not a later read of the files.
+ */
+export type UserPolicySource = { name: string; wasm: Uint8Array; entrypoint: string } | { name: string; denies: string };
+
 /** The user policies' engines; a problem with any of them becomes a denying engine. */
 export function loadUserPolicies(dir: string): PolicyEngine[] {
+  return userPolicyEngines(readUserPolicies(dir));
+}
+
+/** Engines for sources read by {@link readUserPolicies}. */
+export function userPolicyEngines(sources: readonly UserPolicySource[]): PolicyEngine[] {
+  return sources.map((source) => ("denies" in source ? denying(source.name, source.denies) : createOpaEngineFromWasm(source.wasm, source.entrypoint, { name: source.name })));
+}
+
+/** Reads every user policy and checks it against the build manifest (source and wasm hashes). */
+export function readUserPolicies(dir: string): UserPolicySource[] {
   const sources = regoFiles(dir);
   const manifest = readManifest(dir);
   if (sources.length === 0 && manifest.length === 0) return [];
-  const engines: PolicyEngine[] = [];
+  const read: UserPolicySource[] = [];
   for (const file of sources) {
     const entry = manifest.find((candidate) => candidate.file === file);
     if (!entry) {
-      engines.push(denying(`user:${file}`, `${file} has never been built`));
+      read.push({ name: `user:${file}`, denies: `${file} has never been built` });
       continue;
     }
     if (sha256(readFileSync(join(dir, file))) !== entry.sourceSha256) {
-      engines.push(denying(`user:${entry.name}`, `${file} changed since the last \`aegisclaw policy build\``));
+      read.push({ name: `user:${entry.name}`, denies: `${file} changed since the last \`aegisclaw policy build\`` });
       continue;
     }
     const wasmPath = join(dir, BUILD_DIR, `${entry.name}.wasm`);
     const wasm = existsSync(wasmPath) ? readFileSync(wasmPath) : undefined;
     if (!wasm || sha256(wasm) !== entry.wasmSha256) {
-      engines.push(denying(`user:${entry.name}`, `${BUILD_DIR}/${entry.name}.wasm is missing or does not match the manifest`));
+      read.push({ name: `user:${entry.name}`, denies: `${BUILD_DIR}/${entry.name}.wasm is missing or does not match the manifest` });
       continue;
     }
-    engines.push(createOpaEngineFromWasm(new Uint8Array(wasm), entry.entrypoint, { name: `user:${entry.name}` }));
+    read.push({ name: `user:${entry.name}`, wasm: new Uint8Array(wasm), entrypoint: entry.entrypoint });
   }
   for (const entry of manifest) {
-    if (!sources.includes(entry.file)) engines.push(denying(`user:${entry.name}`, `${entry.file} was built but has been removed; run \`aegisclaw policy build\``));
+    if (!sources.includes(entry.file)) read.push({ name: `user:${entry.name}`, denies: `${entry.file} was built but has been removed; run \`aegisclaw policy build\`` });
   }
-  return engines;
+  return read;
 }
 
 /**

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import pkg from "../../package.json" with { type: "json" };
 import type { App } from "../app.ts";
 import { startOpenClawAdapter, type OpenClawAdapterDeps } from "../adapters/openclaw/index.ts";
-import { DEFAULT_APPROVAL_TIMEOUT_MS, parseDuration, type EventEnvelope } from "../core/index.ts";
+import { DEFAULT_APPROVAL_TIMEOUT_MS, defaultDecisionWorkers, parseDuration, startAssessPool, type AssessPool, type EventEnvelope } from "../core/index.ts";
 import { AegisError } from "../shared/index.ts";
 import { ApprovalsView } from "./approvals-view.ts";
 import type { AuthDeps } from "./auth.ts";
@@ -43,6 +43,11 @@ export interface ServerOptions {
   runs?: { maxRuns: number; maxOutputBytes: number };
   /** Where diagnostics go (default stderr). */
   log?: (line: string) => void;
+  /**
+   * Threads that validate and decide run requests next to the one serving HTTP (default: one
+   * per core beyond the first, at most 4; 0 decides on the main thread). See src/core/assess-pool.ts.
+   */
+  decisionWorkers?: number;
   /** OpenClaw adapter overrides (tests): config instead of adapters/openclaw.yaml, probe interval. */
   openclaw?: Partial<Pick<OpenClawAdapterDeps, "config" | "token" | "probeIntervalMs">>;
 }
@@ -54,6 +59,8 @@ export interface RunningServer {
   port: number;
   /** Origins whose browser pages may call the API. */
   allowedOrigins: ReadonlySet<string>;
+  /** Decision worker threads beside the HTTP one (0: it decides itself). */
+  decisionWorkers: number;
   /** Cancels this server's runs (each records its result), closes every client and stops listening. */
   stop(): Promise<void>;
 }
@@ -79,7 +86,12 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const maxBodyBytes = options.maxBodyBytes ?? 256 * 1024;
 
-  const gate = await app.gate();
+  const workers = options.decisionWorkers ?? defaultDecisionWorkers();
+  const pool: AssessPool | undefined = workers > 0 ? await startAssessPool({ size: workers, home: app.layout.root, config: app.config, userPolicies: app.userPolicies, log }) : undefined;
+  const gate = await app.gate(pool ? { assessor: pool } : {}).catch(async (error: unknown) => {
+    await pool?.close();
+    throw error;
+  });
   app.startControl();
   const tokens = new TokenStore(tokensFile(app.layout.state));
   const sessions = new SessionStore();
@@ -163,6 +175,7 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
     hub.close();
     approvals.close();
     await runs.stopAll();
+    await pool?.close();
     throw new AegisError("unavailable", `cannot listen on ${host}:${options.port ?? 7878}: ${(error as Error).message}`, { hint: "pick another --port, or stop what is using it", cause: error });
   }
   const port = server.port ?? 0;
@@ -174,6 +187,7 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
     url: `${tls ? "https" : "http"}://${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${port}`,
     port,
     allowedOrigins,
+    decisionWorkers: pool?.size ?? 0,
     stop() {
       stopping ??= (async () => {
         // Refuse new connections first, so no run can start while the others are being stopped.
@@ -186,6 +200,7 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
         approvals.close();
         await server?.stop(true);
         await closed;
+        await pool?.close();
       })();
       return stopping;
     },

@@ -1,4 +1,5 @@
 import { createApp, keepWarmPool } from "../../app.ts";
+import { AegisError } from "../../shared/index.ts";
 import { serverOptionsFrom } from "../server-options.ts";
 import type { CliContext } from "../context.ts";
 
@@ -10,11 +11,12 @@ import type { CliContext } from "../context.ts";
  */
 export async function runServe(options: Record<string, unknown>, ctx: CliContext): Promise<number> {
   const bind = serverOptionsFrom(options);
+  const decisionWorkers = decisionWorkersFrom(options["decisionWorkers"]);
   const { startServer, TokenStore, tokensFile } = await import("../../server/index.ts");
   const app = createApp(ctx.home);
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
-    server = await startServer(app, { ...bind, log: (line) => ctx.stderr(`${line}\n`) });
+    server = await startServer(app, { ...bind, ...(decisionWorkers === undefined ? {} : { decisionWorkers }), log: (line) => ctx.stderr(`${line}\n`) });
   } catch (error) {
     await app.close();
     throw error;
@@ -24,7 +26,7 @@ export async function runServe(options: Record<string, unknown>, ctx: CliContext
     await app.close();
     throw error;
   });
-  ctx.stderr(`aegisclaw serve: listening on ${server.url} (dashboard ${server.url}/, API ${server.url}/api/v1, metrics ${server.url}/metrics); Ctrl-C stops\n`);
+  ctx.stderr(`aegisclaw serve: listening on ${server.url} (dashboard ${server.url}/, API ${server.url}/api/v1, metrics ${server.url}/metrics; ${server.decisionWorkers} decision worker(s)); Ctrl-C stops\n`);
   if (new TokenStore(tokensFile(app.layout.state)).list().every((token) => token.revokedAt)) {
     ctx.stderr("aegisclaw serve: no API token exists yet; create one with `aegisclaw token create --role admin`\n");
   }
@@ -38,4 +40,14 @@ export async function runServe(options: Record<string, unknown>, ctx: CliContext
   await server.stop();
   await app.close();
   return 0;
+}
+
+/** `--decision-workers N`: 0 to 64 (0 decides on the HTTP thread). */
+function decisionWorkersFrom(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const workers = Number(value);
+  if (!Number.isInteger(workers) || workers < 0 || workers > 64) {
+    throw new AegisError("usage", `--decision-workers ${String(value)} is not a number of threads`, { hint: "use 0 (decide on the HTTP thread) to 64" });
+  }
+  return workers;
 }

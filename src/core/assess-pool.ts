@@ -1,0 +1,153 @@
+/**
+ * Decision workers: threads that validate and decide run requests (gate-assess.ts) so that
+ * `serve` decides on every core while its main thread keeps HTTP, the audit append (one writer,
+ * one chain), approvals and execution. Each worker gets the main thread's config and user
+ * policies in its first message, so every thread decides with the same policy; each reads the
+ * lockdown flag and the audit history itself, from the same files, as any process does.
+ *
+ * Fail closed: a request whose worker dies is answered with an error, never a decision, and a
+ * worker that dies is replaced; one that cannot start stops the pool from starting at all.
+ */
+import { availableParallelism } from "node:os";
+import type { UserPolicySource } from "../policy/index.ts";
+import { AegisError } from "../shared/index.ts";
+import type { RunRequest } from "./action.ts";
+import type { AssessReply, AssessRequest, AssessWorkerInit } from "./assess-protocol.ts";
+import type { Config } from "./config.ts";
+import type { Assessment, Assessor } from "./gate-assess.ts";
+
+/** How long a worker may take to load its policies before the pool gives up. */
+const START_TIMEOUT_MS = 15_000;
+
+/**
+ * The default pool size: one worker per core beyond the HTTP thread's, at most four; none on a
+ * single core. On 2 cores one worker measured ~15% more decisions/s than none, and two workers
+ * no more than none (bench/results/server.md): threads beyond the cores only add copying.
+ */
+export function defaultDecisionWorkers(): number {
+  return Math.min(Math.max(availableParallelism() - 1, 0), 4);
+}
+
+export interface AssessPoolOptions {
+  size: number;
+  home: string;
+  config: Config;
+  userPolicies: readonly UserPolicySource[];
+  log: (line: string) => void;
+}
+
+export interface AssessPool extends Assessor {
+  readonly size: number;
+  close(): Promise<void>;
+}
+
+interface Pending {
+  resolve(assessment: Assessment): void;
+  reject(error: unknown): void;
+}
+
+interface Member {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+/** Starts `size` workers and resolves once every one has loaded its policies. */
+export async function startAssessPool(options: AssessPoolOptions): Promise<AssessPool> {
+  if (!Number.isSafeInteger(options.size) || options.size < 1) throw new AegisError("usage", `decision workers must be a positive integer, got ${options.size}`);
+  const init: AssessWorkerInit = { type: "init", home: options.home, config: options.config, userPolicies: [...options.userPolicies] };
+  const members: Member[] = [];
+  let nextId = 1;
+  let closed = false;
+
+  const spawn = async (): Promise<Member> => {
+    const worker = new Worker(workerUrl());
+    const member: Member = { worker, pending: new Map() };
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new AegisError("unavailable", `a decision worker did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+      worker.onmessage = (event: MessageEvent<AssessReply>) => {
+        clearTimeout(timer);
+        if (event.data.type === "ready") resolve();
+        else reject(new AegisError("unavailable", `a decision worker could not start: ${event.data.type === "failed" ? event.data.message : event.data.type}`));
+      };
+      worker.onerror = (event) => {
+        clearTimeout(timer);
+        reject(new AegisError("unavailable", `a decision worker could not start: ${event.message}`));
+      };
+      worker.postMessage(init);
+    }).catch((error: unknown) => {
+      worker.terminate();
+      throw error;
+    });
+    worker.onmessage = (event: MessageEvent<AssessReply>) => settle(member, event.data);
+    const died = (why: string) => {
+      if (!members.includes(member)) return;
+      members.splice(members.indexOf(member), 1);
+      for (const waiting of member.pending.values()) waiting.reject(new AegisError("internal", `the decision worker failed (${why}); nothing was decided`));
+      member.pending.clear();
+      if (closed) return;
+      options.log(`decision worker failed (${why}); starting a new one`);
+      spawn().then(
+        (replacement) => (closed ? replacement.worker.terminate() : members.push(replacement)),
+        (error: unknown) => options.log(`decision worker could not be replaced: ${(error as Error).message}`),
+      );
+    };
+    worker.onerror = (event) => died(event.message);
+    worker.addEventListener("close", () => died("it exited"));
+    // Never what keeps `serve` running.
+    worker.unref();
+    return member;
+  };
+
+  const settle = (member: Member, reply: AssessReply) => {
+    if (reply.type !== "assessed" && reply.type !== "refused") return;
+    const waiting = member.pending.get(reply.id);
+    if (!waiting) return;
+    member.pending.delete(reply.id);
+    if (reply.type === "assessed") waiting.resolve(reply.assessment);
+    else waiting.reject(new AegisError(reply.error.code, reply.error.message, reply.error.hint === undefined ? {} : { hint: reply.error.hint }));
+  };
+
+  try {
+    for (const member of await Promise.all(Array.from({ length: options.size }, spawn))) members.push(member);
+  } catch (error) {
+    // Any worker that did start must not outlive the failure.
+    closed = true;
+    throw error;
+  }
+
+  return {
+    size: options.size,
+    assess(input: RunRequest, runtimeName: string): Promise<Assessment> {
+      // The least busy worker: a slow request (a large mount list) does not hold up the others.
+      const member = members.reduce<Member | undefined>((best, candidate) => (!best || candidate.pending.size < best.pending.size ? candidate : best), undefined);
+      if (closed || !member) return Promise.reject(new AegisError("unavailable", "no decision worker is running", { hint: "restart `aegisclaw serve`" }));
+      const id = nextId++;
+      return new Promise<Assessment>((resolve, reject) => {
+        member.pending.set(id, { resolve, reject });
+        try {
+          member.worker.postMessage({ type: "assess", id, input, runtimeName } satisfies AssessRequest);
+        } catch (error) {
+          // A request that cannot be cloned (not plain JSON data) is bad input, as for the local assessor.
+          member.pending.delete(id);
+          reject(new AegisError("bad-input", `request cannot be assessed: ${(error as Error).message}`));
+        }
+      });
+    },
+    async close() {
+      closed = true;
+      for (const member of members.splice(0)) {
+        for (const waiting of member.pending.values()) waiting.reject(new AegisError("unavailable", "the server is stopping; nothing was decided"));
+        member.worker.terminate();
+      }
+    },
+  };
+}
+
+/**
+ * The worker's module: next to this file when run from source; in the compiled binary, the
+ * entrypoint scripts/build.sh embeds at /$bunfs/root/core/ (paths there are relative to src/,
+ * and the main bundle sits at the root).
+ */
+function workerUrl(): URL {
+  return import.meta.url.includes("/$bunfs/") ? new URL("./core/assess-worker.js", import.meta.url) : new URL("./assess-worker.ts", import.meta.url);
+}
