@@ -10,7 +10,7 @@ export type { DockerRuntimeOptions } from "./docker/docker-runtime.ts";
 export type { RunningSandbox, RuntimeStatus, SandboxIo, SandboxLimits, SandboxMount, SandboxResult, SandboxRuntime, SandboxSecrets, SandboxSpec } from "./types.ts";
 export type { EgressAuditor, EgressDecision, EgressEvent, SandboxEgress } from "./types.ts";
 export type { SandboxCompose, SandboxRunNetwork, SandboxSidecar } from "./types.ts";
-export { LABEL_RUN_NETWORK, LABEL_SERVICE } from "./types.ts";
+export { LABEL_RUN_NETWORK, LABEL_SERVICE, LABEL_STAGED_SOURCES } from "./types.ts";
 export { EGRESS_GATEWAY, EGRESS_NETWORK, EGRESS_PROXY_PORTS } from "./egress/network.ts";
 export { egressReadiness } from "./egress/session.ts";
 export { LABEL_MANAGED, LABEL_PID, LABEL_POOL, LABEL_RUN, MAX_WARM_POOL_SIZE, SECRETS_TARGET } from "./types.ts";

@@ -15,10 +15,10 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { AegisError, FileLock, processAlive } from "../shared/index.ts";
+import { AegisError, entriesOfGoneProcesses, FileLock } from "../shared/index.ts";
 import { pinMounts, unpinMounts, type PinnedMount } from "./mount-pin.ts";
 import { verifyMountSources } from "./mounts.ts";
-import type { SandboxMount } from "./types.ts";
+import { LABEL_STAGED_SOURCES, type SandboxMount, type SandboxSpec } from "./types.ts";
 
 /** Where staged mounts live. Ours, not a grant: /run is a forbidden grant zone, which is the point. */
 export const STAGING_BASE = "/run/aegisclaw/mounts";
@@ -36,6 +36,13 @@ export interface EngineMounts {
   staged: boolean;
   /** Unmounts and removes the staging paths; idempotent; throws when something stayed behind. */
   release(): Promise<void>;
+}
+
+/** The spec the engine gets: staged sources, and a label naming the granted path behind each (X-ray shows those). */
+export function engineSpec(spec: SandboxSpec, mounts: EngineMounts): SandboxSpec {
+  if (!mounts.staged) return spec;
+  const granted = Object.fromEntries(mounts.mounts.map((mount, index) => [mount.source, spec.mounts?.[index]?.source ?? ""]));
+  return { ...spec, mounts: mounts.mounts, labels: { ...spec.labels, [LABEL_STAGED_SOURCES]: JSON.stringify(granted) } };
 }
 
 /** True when this process may mount (root with CAP_SYS_ADMIN), so sources can be staged. */
@@ -108,16 +115,8 @@ export async function stageMounts(pins: readonly PinnedMount[], base = STAGING_B
  * left running keeps its own copy of the mount; the host's copy is only detached here.
  */
 export async function sweepStaleStagedMounts(base = STAGING_BASE): Promise<string[]> {
-  let names: string[];
-  try {
-    names = readdirSync(base);
-  } catch {
-    return [];
-  }
   const swept: string[] = [];
-  for (const name of names) {
-    const pid = Number(ENTRY.exec(name)?.[1] ?? Number.NaN);
-    if (!Number.isInteger(pid) || pid === process.pid || processAlive(pid)) continue;
+  for (const name of entriesOfGoneProcesses(base, (entry) => Number(ENTRY.exec(entry)?.[1] ?? Number.NaN))) {
     const dir = join(base, name);
     try {
       await removeStaged(dir, readdirSync(dir).map((entry) => join(dir, entry)));

@@ -6,7 +6,7 @@
  */
 import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, rmdirSync, rmSync, statfsSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { AegisError, processAlive } from "../shared/index.ts";
+import { AegisError, entriesOfGoneProcesses } from "../shared/index.ts";
 import type { SandboxSecrets } from "./types.ts";
 
 /** The sandbox's user (SANDBOX_USER): the only one that reads the files when AegisClaw runs as root. */
@@ -111,19 +111,7 @@ export function verifySecretDir(secrets: SandboxSecrets | undefined): void {
  * sandbox was or will be removed by lockdown or by hand, but the values would stay in memory.
  */
 export function sweepStaleSecretDirs(base = secretsBaseDir()): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(base);
-  } catch {
-    return [];
-  }
-  const swept: string[] = [];
-  for (const name of names) {
-    const pid = Number(ENTRY.exec(name)?.[2] ?? Number.NaN);
-    if (!Number.isInteger(pid) || pid === process.pid || processAlive(pid)) continue;
-    if (eraseQuietly(join(base, name))) swept.push(name);
-  }
-  return swept;
+  return entriesOfGoneProcesses(base, (name) => Number(ENTRY.exec(name)?.[2] ?? Number.NaN)).filter((name) => eraseQuietly(join(base, name)));
 }
 
 /**

@@ -223,3 +223,8 @@ export const MAX_WARM_POOL_SIZE = 8;
 export const LABEL_SERVICE = "io.aegisclaw.service";
 /** Marks a run's private network (docker/compose-network.ts); killAll removes these. */
 export const LABEL_RUN_NETWORK = "io.aegisclaw.run-network";
+/**
+ * JSON `{staging path: granted host path}` on a container whose mounts were staged
+ * (mount-stage.ts): the engine reports the staging paths, X-ray shows the paths granted.
+ */
+export const LABEL_STAGED_SOURCES = "io.aegisclaw.staged-sources";

@@ -3,4 +3,4 @@ export { AegisError, exitCodeFor, isAegisError, type ErrorCode } from "./errors.
 export { canonicalHash, canonicalJson } from "./canonical-json.ts";
 export { fsyncDir, writeFileAtomic } from "./atomic-write.ts";
 export { FileLock } from "./file-lock.ts";
-export { processAlive } from "./process-alive.ts";
+export { entriesOfGoneProcesses, ownerGone, processAlive } from "./process-alive.ts";

@@ -2,7 +2,7 @@
  * Pure mapping from Docker API answers to xray's views. Kept apart from the I/O so each rule
  * (what a missing field means, when a number is not trustworthy) is testable on its own.
  */
-import { LABEL_RUN, SECCOMP_PROFILE } from "../sandbox/index.ts";
+import { LABEL_RUN, LABEL_STAGED_SOURCES, SECCOMP_PROFILE } from "../sandbox/index.ts";
 import { canonicalHash } from "../shared/index.ts";
 import type { ContainerInspect, ContainerStats, ContainerTop } from "./docker-queries.ts";
 import type { XrayReport, XrayRunSummary } from "./types.ts";
@@ -62,9 +62,14 @@ export function seccompOf(options: readonly string[]): string {
   }
 }
 
-/** Bind mounts and volumes the engine reports, plus the tmpfs mounts (which it lists only in HostConfig). */
+/**
+ * Bind mounts and volumes the engine reports, plus the tmpfs mounts (which it lists only in
+ * HostConfig). A staged mount (src/sandbox/mount-stage.ts) shows the granted host path its label
+ * names, not the staging path the engine saw.
+ */
 export function mountsOf(info: ContainerInspect): XrayReport["mounts"] {
-  const mounts = (info.Mounts ?? []).map((mount) => ({ source: mount.Source ?? "", target: mount.Destination ?? "", readOnly: mount.RW !== true }));
+  const granted = stagedSources(info.Config?.Labels?.[LABEL_STAGED_SOURCES]);
+  const mounts = (info.Mounts ?? []).map((mount) => ({ source: granted[mount.Source ?? ""] ?? mount.Source ?? "", target: mount.Destination ?? "", readOnly: mount.RW !== true }));
   for (const [target, options] of Object.entries(info.HostConfig?.Tmpfs ?? {})) {
     mounts.push({ source: "tmpfs", target, readOnly: options.split(",").includes("ro") });
   }
@@ -156,4 +161,16 @@ function positive(value: number | null | undefined): number | null {
 function toList(value: string[] | string | null | undefined): string[] {
   if (value === null || value === undefined) return [];
   return typeof value === "string" ? [value] : value;
+}
+
+/** The staging label's map; anything else (missing, malformed) maps nothing. */
+function stagedSources(label: string | undefined): Record<string, string> {
+  if (!label) return {};
+  try {
+    const parsed: unknown = JSON.parse(label);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return {};
+    return Object.fromEntries(Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
+  } catch {
+    return {};
+  }
 }

@@ -68,6 +68,23 @@ describe("xray report mapping", () => {
     ]);
   });
 
+  test("xray: a staged mount shows the granted host path its label names; a malformed label maps nothing", () => {
+    const staged = "/run/aegisclaw/mounts/123.0123456789abcdef/0";
+    const info = (label: string) => ({
+      Id: "x",
+      Config: { Labels: { "io.aegisclaw.staged-sources": label } },
+      Mounts: [
+        { Type: "bind", Source: staged, Destination: "/data", RW: false },
+        { Type: "bind", Source: "/srv/other", Destination: "/other", RW: true },
+      ],
+    });
+    expect(mountsOf(info(JSON.stringify({ [staged]: "/srv/data" })))).toEqual([
+      { source: "/srv/data", target: "/data", readOnly: true },
+      { source: "/srv/other", target: "/other", readOnly: false },
+    ]);
+    for (const bad of ["not json", "[1]", JSON.stringify({ [staged]: 7 })]) expect(mountsOf(info(bad))[0]?.source).toBe(staged);
+  });
+
   test("xray: runc's process list is kept when it contains the container's init", () => {
     const top = { Titles: TITLES, Processes: [["nobody", "25656", "25632", "7", "10:38", "?", "00:00:00", "sleep 60"]] };
     expect(processesOf(top, { Id: "x", State: { Pid: 25656 }, HostConfig: { Runtime: "runc" } })).toEqual({ processes: [{ pid: "25656", user: "nobody", command: "sleep 60" }] });

@@ -6,7 +6,7 @@
 import { lstatSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AegisError, canonicalHash, processAlive, writeFileAtomic } from "../../shared/index.ts";
+import { AegisError, canonicalHash, ownerGone, writeFileAtomic } from "../../shared/index.ts";
 import { SECCOMP_PROFILE } from "../docker/seccomp-profile.ts";
 import type { RunningSandbox, RuntimeStatus, SandboxIo, SandboxResult, SandboxRuntime, SandboxSpec } from "../types.ts";
 import { createdAt, detectCgroups, listRunCgroups, prepareCgroupParents, processCount, removeRunCgroups, type CgroupLayout } from "./cgroups.ts";
@@ -153,8 +153,7 @@ function probeUserNamespaces(ctx: BwrapContext): string | undefined {
  */
 async function sweepOrphans(layout: CgroupLayout): Promise<void> {
   for (const name of listRunCgroups(layout)) {
-    const owner = Number(name.split(".")[1]);
-    if (!Number.isInteger(owner) || owner === process.pid || processAlive(owner)) continue;
+    if (!ownerGone(Number(name.split(".")[1]))) continue;
     try {
       await removeRunCgroups(layout, name);
     } catch {

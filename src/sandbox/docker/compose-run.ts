@@ -11,7 +11,7 @@
 import { AegisError } from "../../shared/index.ts";
 import { validateLimits } from "../limits.ts";
 import { emptyResult, EXIT_ABORTED } from "../result.ts";
-import { engineMounts, type EngineMounts } from "../mount-stage.ts";
+import { engineMounts, engineSpec, type EngineMounts } from "../mount-stage.ts";
 import { verifySecretDir } from "../secret-dir.ts";
 import { openEgressSession, type EgressSession } from "../egress/session.ts";
 import { LABEL_SERVICE, type SandboxIo, type SandboxResult, type SandboxSidecar, type SandboxSpec } from "../types.ts";
@@ -51,7 +51,7 @@ export async function runCompose(ctx: RunContext, spec: SandboxSpec, io: Sandbox
       // Re-checked, pinned and staged as a single container's are (runContainer); released once its container is gone.
       const mounts = await engineMounts(planned.mounts ?? []);
       staged.push(mounts);
-      const sidecarSpec = mounts.staged ? { ...planned, mounts: mounts.mounts } : planned;
+      const sidecarSpec = engineSpec(planned, mounts);
       verifySecretDir(sidecarSpec.secrets);
       // Its own proxy, up before its container exists and closed before it is removed (as runContainer does).
       const egress = sidecarSpec.egress ? await openEgressSession({ ...ctx, audit: ctx.egressAudit, ...(ctx.egressResolve ? { resolve: ctx.egressResolve } : {}) }, spec.runId, sidecarSpec.egress) : undefined;

@@ -8,7 +8,7 @@ import type { ContainerCreateOptions, ContainerInspectInfo } from "dockerode";
 import { AegisError } from "../../shared/index.ts";
 import { validateLimits } from "../limits.ts";
 import { createOutputLimit, emptyResult, EXIT_ABORTED, EXIT_KILLED, finalResult, type KillReason, type OutputLimit } from "../result.ts";
-import { engineMounts } from "../mount-stage.ts";
+import { engineMounts, engineSpec } from "../mount-stage.ts";
 import { verifySecretDir } from "../secret-dir.ts";
 import { openEgressSession, type EgressAttachment, type EgressSession } from "../egress/session.ts";
 import type { Resolver } from "../egress/vet.ts";
@@ -46,7 +46,7 @@ export async function runContainer(ctx: RunContext, spec: SandboxSpec, io: Sandb
   // the run; as root the engine then gets pinned, staged copies it cannot redirect (mount-stage.ts).
   const mounts = await engineMounts(spec.mounts ?? []);
   try {
-    return await runWithMounts(ctx, mounts.staged ? { ...spec, mounts: mounts.mounts } : spec, io, startedAt);
+    return await runWithMounts(ctx, engineSpec(spec, mounts), io, startedAt);
   } finally {
     // After the container is gone (removed in runWithMounts on every path).
     await mounts.release();
