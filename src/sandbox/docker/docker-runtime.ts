@@ -49,6 +49,8 @@ export interface EngineFingerprint {
 const DEFAULT_SOCKET = "/var/run/docker.sock";
 /** status() must answer quickly even when the socket accepts but the engine hangs. */
 const STATUS_TIMEOUT_MS = 3000;
+/** How long one GET /info answer serves later asks (status, then fingerprint). */
+const INFO_REUSE_MS = 1000;
 const MANAGED_FILTER = { label: [`${LABEL_MANAGED}=true`] };
 
 /** The parts of GET /containers/json this runtime reads. */
@@ -65,6 +67,8 @@ export class DockerRuntime implements SandboxRuntime {
   private readonly socketPath: string;
   private readonly ociRuntime: string | undefined;
   private readonly options: DockerRuntimeOptions;
+  /** The last GET /info, shared by the calls of one moment (status and fingerprint before a first run). */
+  private recentInfo: { at: number; info: Promise<EngineInfo> } | undefined;
 
   constructor(options: DockerRuntimeOptions = {}) {
     this.options = options;
@@ -79,7 +83,7 @@ export class DockerRuntime implements SandboxRuntime {
       const signal = AbortSignal.timeout(STATUS_TIMEOUT_MS);
       const [version, info] = await Promise.all([
         this.engine.json<{ Version: string; ApiVersion: string }>("GET", "/version", { signal }),
-        this.engine.json<EngineInfo>("GET", "/info", { signal }),
+        this.engineInfo(),
       ]);
       const base = { runtime: this.name, version: version.Version };
       // Without seccomp support the engine would reject (or, worse, ignore) our profile.
@@ -106,7 +110,7 @@ export class DockerRuntime implements SandboxRuntime {
   /** The engine's identity and the OCI runtime's registration; throws when the engine is down. */
   async engineFingerprint(): Promise<EngineFingerprint> {
     const wanted = this.ociRuntime ?? "runc";
-    const info = await this.engine.json<EngineInfo>("GET", "/info", { signal: AbortSignal.timeout(STATUS_TIMEOUT_MS) }).catch((error: unknown) => {
+    const info = await this.engineInfo().catch((error: unknown) => {
       throw dockerError(error, this.socketPath, "reading engine info");
     });
     const entry = info.Runtimes?.[wanted];
@@ -119,6 +123,22 @@ export class DockerRuntime implements SandboxRuntime {
       registration: { path, runtimeArgs },
       runtimeBinary: localBinaryIdentity(path),
     };
+  }
+
+  /**
+   * GET /info (about 12 ms here), asked at most once a second: a run's first start asks for the
+   * status and then the fingerprint. A failed answer is never reused.
+   */
+  private engineInfo(): Promise<EngineInfo> {
+    const now = Date.now();
+    if (this.recentInfo && now - this.recentInfo.at < INFO_REUSE_MS) return this.recentInfo.info;
+    const info = this.engine.json<EngineInfo>("GET", "/info", { signal: AbortSignal.timeout(STATUS_TIMEOUT_MS) });
+    const entry = { at: now, info };
+    this.recentInfo = entry;
+    info.catch(() => {
+      if (this.recentInfo === entry) this.recentInfo = undefined;
+    });
+    return info;
   }
 
   async hasImage(image: string): Promise<boolean> {
