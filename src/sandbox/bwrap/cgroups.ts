@@ -73,7 +73,7 @@ export function prepareCgroupParents(layout: CgroupLayout): void {
     }
   } catch (error) {
     throw new AegisError("unavailable", `bwrap sandboxes cannot be limited: cannot create cgroups under ${layout.parents.pids} (${(error as Error).message})`, {
-      hint: "run AegisClaw as root (or delegate a writable cgroup subtree to its user); AegisClaw never runs a sandbox without pids/memory/cpu limits",
+      hint: "run AegisClaw as root: the bwrap runtime creates its limit cgroups under /sys/fs/cgroup, and AegisClaw never runs a sandbox without pids/memory/cpu limits",
     });
   }
 }
