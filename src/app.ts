@@ -4,6 +4,7 @@ import { AuditLog } from "./audit/index.ts";
 import { EventBus, Gate, homeLayout, limitsFrom, loadConfig, LockdownStore, parseDuration, parseSize, requireInitialisedHome, type Assessor, type Config, type HomeLayout } from "./core/index.ts";
 import { auditHistory } from "./core/audit-history.ts";
 import { egressAuditor } from "./core/egress-audit.ts";
+import { poolRefusalAuditor } from "./core/sandbox-audit.ts";
 import { configuredEngines, createCombinedEngine, readUserPolicies, type PolicyEngine, type UserPolicySource } from "./policy/index.ts";
 import { createSandboxRuntime, engineRuntimeOf, isDockerRuntime, isSandboxRuntimeName, startWarmPool, type SandboxRuntime, type SandboxRuntimeName, type WarmPoolHandle } from "./sandbox/index.ts";
 import { secretsSettingsFrom } from "./core/secrets-settings.ts";
@@ -78,7 +79,9 @@ export function assemble(layout: HomeLayout, config: Config, options: Omit<AppOp
   // either one stops the sandboxes of both.
   // The egress proxy of a net.outbound run records each connection in this home's audit log.
   const egressAudit = egressAuditor(() => openAudit());
-  const runtimeOptions = { socketPath: config.sandbox.dockerSocket, stateDir: layout.state, selfTestImage: config.sandbox.image, egressAudit };
+  // A pooled container found changed after its claim is refused (the run goes cold) and recorded.
+  const onPoolRefused = poolRefusalAuditor(() => openAudit());
+  const runtimeOptions = { socketPath: config.sandbox.dockerSocket, stateDir: layout.state, selfTestImage: config.sandbox.image, egressAudit, onPoolRefused };
   const built = new Map<string, SandboxRuntime>();
   const runtimes = (name: SandboxRuntimeName): SandboxRuntime | undefined => {
     if (!isSandboxRuntimeName(name)) return undefined;

@@ -13,6 +13,6 @@ export { consistencyProof, inclusionProof, publicKeyInfo, type ConsistencyProof,
 export { checkpointMessage, type Checkpoint } from "./checkpoints.ts";
 // ed25519 (native with an @noble fallback), shared with skill signing.
 export { generateSecretKey, publicKeyOf, signMessage, verifySignature } from "./ed25519.ts";
-export { AUDIT_SOURCES, GENESIS_PREV, type AuditEntry } from "./constants.ts";
+export { AUDIT_SOURCES, AUDIT_TYPES, GENESIS_PREV, type AuditEntry } from "./constants.ts";
 // Types only: the zod schema itself loads lazily on the first append (see log.ts).
 export type { AuditReason, AuditRecord, AuditSource } from "./schema.ts";

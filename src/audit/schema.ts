@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AUDIT_SOURCES } from "./constants.ts";
+import { AUDIT_SOURCES, AUDIT_TYPES } from "./constants.ts";
 
 /** Where an action came from. */
 export const AuditSource = z.enum(AUDIT_SOURCES);
@@ -65,9 +65,24 @@ export type SecretChangeRecord = z.infer<typeof SecretChangeRecord>;
  * What callers append. Every field is plain JSON and must never hold a secret value: the
  * log is meant to be shown, exported and proven to third parties.
  */
+/**
+ * A sandbox integrity event: something about a sandbox was not as AegisClaw made it, and
+ * AegisClaw refused to use it. `pool-refused`: a pooled (warm) container failed its re-check
+ * after a run claimed it (changed config, exec'd into, too old); it was removed and the run
+ * started cold.
+ */
+export const SandboxEventRecord = z
+  .object({
+    event: z.enum(["pool-refused"]),
+    container: z.string().regex(/^[0-9a-f]{12,64}$/, "a container id"),
+    problems: z.array(z.string().max(500)).min(1).max(50),
+  })
+  .strict();
+export type SandboxEventRecord = z.infer<typeof SandboxEventRecord>;
+
 export const AuditRecord = z
   .object({
-    type: z.enum(["decision", "result", "lockdown", "unlock", "init", "recovery", "approval", "policy", "egress", "secret"]),
+    type: z.enum(AUDIT_TYPES),
     actor: z.object({ name: z.string().min(1).max(200), source: AuditSource }).strict(),
     runId: z.string().min(1).max(200).optional(),
     requestHash: z.string().regex(/^[0-9a-f]{64}$/, "requestHash must be 64 lower-case hex characters").optional(),
@@ -106,6 +121,7 @@ export const AuditRecord = z
       .describe("Only on `approval` entries: how a person (or the timeout) resolved an ask"),
     egress: EgressRecord.optional().describe("Only on `egress` entries: one connection the run's egress proxy allowed or refused"),
     secret: SecretChangeRecord.optional().describe("Only on `secret` entries: a change to the secret store, by name"),
+    sandbox: SandboxEventRecord.optional().describe("Only on `sandbox` entries: a sandbox AegisClaw refused to use because it was not as created"),
     redactions: z.number().int().nonnegative().optional(),
     redactionKinds: z
       .record(z.string().regex(/^[A-Za-z0-9_.:-]{1,140}$/), z.number().int().positive())

@@ -15,6 +15,7 @@ export { EGRESS_GATEWAY, EGRESS_NETWORK, EGRESS_PROXY_PORTS } from "./egress/net
 export { egressReadiness } from "./egress/session.ts";
 export { LABEL_MANAGED, LABEL_PID, LABEL_POOL, LABEL_RUN, MAX_WARM_POOL_SIZE, SECRETS_TARGET } from "./types.ts";
 export type { WarmPoolOptions } from "./docker/warm-pool.ts";
+export type { Refusal as PoolRefusal } from "./docker/warm-pool-claim.ts";
 export { createSecretDir, plannedSecretDir, prepareSecretsBase, secretsBaseDir, serviceSecretId, sweepStaleSecretDirs, verifySecretDir, type SecretDir } from "./secret-dir.ts";
 export { SECCOMP_DENIED_SYSCALLS, SECCOMP_DENY_ERRNO, SECCOMP_PROFILE } from "./docker/seccomp-profile.ts";
 export { DEFAULT_LIMITS } from "./limits.ts";

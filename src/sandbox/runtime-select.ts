@@ -9,6 +9,7 @@
  * Cheap to import: the backend loads on the first method call.
  */
 import { AegisError } from "../shared/index.ts";
+import type { Refusal } from "./docker/warm-pool-claim.ts";
 import { BWRAP_BASE_IMAGE, createBwrapRuntime } from "./bwrap/index.ts";
 import type { EgressAuditor, RunningSandbox, RuntimeStatus, SandboxIo, SandboxResult, SandboxRuntime, SandboxSpec } from "./types.ts";
 
@@ -49,6 +50,8 @@ export interface SandboxRuntimeOptions {
   ociRuntimeOverride?: string;
   /** Records egress proxy decisions (the composition root passes the audit log); runs with net.outbound are refused without it. */
   egressAudit?: EgressAuditor;
+  /** Told about each pooled (warm) container refused after a run claimed it; the run went cold. */
+  onPoolRefused?: (refusal: Refusal) => void;
 }
 
 /** True for the runtimes that run on the Docker engine (all but bwrap). */

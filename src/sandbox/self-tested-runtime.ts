@@ -24,7 +24,7 @@ const OUTPUT_BYTES = 64 * 1024;
 /** Builds the named runtime with its self-test gate. */
 export function selfTestedRuntime(name: SandboxRuntimeName, options: SandboxRuntimeOptions): SandboxRuntime {
   const ociRuntime = options.ociRuntimeOverride ?? engineRuntimeOf(name);
-  const inner = new DockerRuntime({ name, ...(options.socketPath ? { socketPath: options.socketPath } : {}), ...(ociRuntime ? { ociRuntime } : {}), ...(options.egressAudit ? { egressAudit: options.egressAudit } : {}) });
+  const inner = new DockerRuntime({ name, ...(options.socketPath ? { socketPath: options.socketPath } : {}), ...(ociRuntime ? { ociRuntime } : {}), ...(options.egressAudit ? { egressAudit: options.egressAudit } : {}), ...(options.onPoolRefused ? { onPoolRefused: options.onPoolRefused } : {}) });
   return new SelfTestedRuntime(name, inner, options);
 }
 

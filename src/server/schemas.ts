@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AUDIT_TYPES } from "../audit/index.ts";
 import { RuntimeNameSchema } from "../sandbox/index.ts";
 import { Role } from "./rbac.ts";
 import { TokenName } from "./tokens.ts";
@@ -70,7 +71,7 @@ export const AuditQuery = z
   .object({
     limit: Count("limit").pipe(z.number().int().min(1).max(1000)).optional().describe("Newest N matching entries (default 100)."),
     afterSeq: Count("afterSeq").optional().describe("Only entries with a larger seq."),
-    type: z.enum(["decision", "result", "lockdown", "unlock", "init", "recovery", "approval", "policy"]).optional(),
+    type: z.enum(AUDIT_TYPES).optional(),
     decision: z.enum(["allow", "deny", "ask"]).optional(),
     runId: z.string().min(1).max(200).optional(),
     since: z.iso.datetime({ offset: true }).optional().describe("ISO time."),

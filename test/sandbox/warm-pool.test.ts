@@ -464,6 +464,36 @@ describe("warm pool", () => {
     expect(containerExists(killed.containerId)).toBe(false);
   });
 
+  test("warm pool: a refused pooled container is recorded in the audit log (a `sandbox` entry naming it and what was wrong)", async () => {
+    const home = join(tempDir(), "home");
+    const layout = homeLayout(home);
+    ensureHomeDirectories(layout);
+    await initAuditDir(layout.audit);
+    const config = Config.parse({ version: 1, policy: { grants: ["shell.exec"] }, sandbox: { image: BASE_IMAGE } });
+    const app = assemble(layout, config);
+    const { limitsFrom } = await import("../../src/core/index.ts");
+    const actor = { name: "tester", source: "cli" as const };
+    const gateRun = async () => (await app.gate()).run({ actor, argv: ["true"] }, { stdout: () => {}, stderr: () => {} });
+    try {
+      // The self-test first (its limits differ, so it never claims from the pool).
+      expect((await gateRun()).exitCode).toBe(0);
+      const fake = docker([
+        "run", "-d", "--name", `aegisclaw-pool-audit${process.pid}`, "--network", "none", "--entrypoint", "",
+        "--label", "io.aegisclaw.managed=true", "--label", `io.aegisclaw.pool=${await baseKey(limitsFrom(config))}`, "--label", "io.aegisclaw.run=pool-fake",
+        "--label", `io.aegisclaw.pid=${process.pid}`, BASE_IMAGE, "sleep", "2147483647",
+      ]);
+      expect((await gateRun()).exitCode).toBe(0);
+      expect(containerExists(fake)).toBe(false);
+      const entry = await eventually(async () => recentEntries(layout.audit).find((candidate) => candidate.type === "sandbox"));
+      expect(entry.actor).toEqual({ name: "aegisclaw", source: "system" });
+      expect(entry.sandbox).toMatchObject({ event: "pool-refused", container: fake });
+      expect((entry.sandbox as { problems: string[] }).problems.join("; ")).toContain("AegisClaw seccomp profile");
+      expect(entry.note).toContain(`REFUSED pooled container ${fake.slice(0, 12)}`);
+    } finally {
+      await app.close();
+    }
+  });
+
   test("warm pool: serve's wiring fills from config, a Gate run takes the pooled container, the pool refills, and lockdown stops refilling", async () => {
     const home = join(tempDir(), "home");
     const layout = homeLayout(home);
