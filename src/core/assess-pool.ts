@@ -82,10 +82,11 @@ export async function startAssessPool(options: AssessPoolOptions): Promise<Asses
     const died = (why: string) => {
       if (!members.includes(member)) return;
       members.splice(members.indexOf(member), 1);
-      for (const waiting of member.pending.values()) waiting.reject(new AegisError("internal", `the decision worker failed (${why}); nothing was decided`));
+      // The caller gets no detail (an uncaught error's text can quote source lines); the log has it.
+      for (const waiting of member.pending.values()) waiting.reject(new AegisError("internal", "the decision worker failed; nothing was decided", { hint: "see the server's log; the worker has been replaced" }));
       member.pending.clear();
       if (closed) return;
-      options.log(`decision worker failed (${why}); starting a new one`);
+      options.log(`decision worker failed (${why.replace(/\s+/g, " ").slice(0, 500)}); starting a new one`);
       spawn().then(
         (replacement) => (closed ? replacement.worker.terminate() : members.push(replacement)),
         (error: unknown) => options.log(`decision worker could not be replaced: ${(error as Error).message}`),

@@ -22,13 +22,15 @@ const CONCURRENCY = 4;
 const BUDGET_MS = 100_000;
 
 /** How a run ended, by what it printed and its status; anything else fails the test. */
-type Outcome = "granted" | "refused-at-decision" | "refused-at-mount" | "bwrap-refused";
+type Outcome = "granted" | "refused-at-decision" | "denied-by-policy" | "refused-at-mount" | "bwrap-refused";
 
 function classify(result: { exitCode: number; stdout: string; stderr: string }): Outcome | undefined {
   if (result.exitCode === 0 && result.stdout === "GRANTED\n") return "granted";
   if (result.stdout !== "") return undefined;
   // compileMounts at the decision: the path led into /dev/shm ([mount.dev]), was missing, or moved between two resolutions.
   if (result.exitCode === 65 && result.stderr.includes("cannot be mounted")) return "refused-at-decision";
+  // The policy's own symlink resolution (a moment after compileMounts') saw the path lead outside its grant.
+  if (result.exitCode === 77 && /is not granted: \S+ resolves to /.test(result.stderr)) return "denied-by-policy";
   // verifyMountSources / pinMounts just before the mount: the path changed since the decision.
   if (result.exitCode === 77 && result.stderr.includes("sandbox refused: granted path")) return "refused-at-mount";
   // bwrap dies before running anything when the pinned fd's path moved under it ("Race condition binding dirfd", "Can't find source path").
