@@ -108,12 +108,14 @@ export async function startAssessPool(options: AssessPoolOptions): Promise<Asses
     else waiting.reject(new AegisError(reply.error.code, reply.error.message, reply.error.hint === undefined ? {} : { hint: reply.error.hint }));
   };
 
-  try {
-    for (const member of await Promise.all(Array.from({ length: options.size }, spawn))) members.push(member);
-  } catch (error) {
-    // Any worker that did start must not outlive the failure.
+  const started = await Promise.allSettled(Array.from({ length: options.size }, spawn));
+  const failed = started.find((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
+  for (const outcome of started) if (outcome.status === "fulfilled") members.push(outcome.value);
+  if (failed) {
+    // The workers that did start must not outlive the failure.
     closed = true;
-    throw error;
+    for (const member of members.splice(0)) member.worker.terminate();
+    throw failed.reason;
   }
 
   return {
