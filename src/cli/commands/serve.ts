@@ -45,7 +45,8 @@ export async function runServe(options: Record<string, unknown>, ctx: CliContext
 /** `--decision-workers N`: 0 to 64 (0 decides on the HTTP thread). */
 function decisionWorkersFrom(value: unknown): number | undefined {
   if (value === undefined) return undefined;
-  const workers = Number(value);
+  // cac gives `true` for a bare flag and "" for an empty value: neither is a count.
+  const workers = typeof value === "number" || (typeof value === "string" && value.trim() !== "") ? Number(value) : Number.NaN;
   if (!Number.isInteger(workers) || workers < 0 || workers > 64) {
     throw new AegisError("usage", `--decision-workers ${String(value)} is not a number of threads`, { hint: "use 0 (decide on the HTTP thread) to 64" });
   }
