@@ -8,7 +8,7 @@ import type { AuditRecord } from "./schema.ts";
 export const AUDIT_SOURCES = ["cli", "tui", "web", "api", "ws", "mcp", "openclaw", "system"] as const;
 
 /** Every entry type (docs/audit-format.md); readers filter by these. */
-export const AUDIT_TYPES = ["decision", "result", "lockdown", "unlock", "init", "recovery", "approval", "policy", "egress", "secret", "sandbox"] as const;
+export const AUDIT_TYPES = ["decision", "result", "lockdown", "unlock", "init", "recovery", "approval", "policy", "egress", "secret", "sandbox", "token"] as const;
 
 /**
  * A stored entry. `seq` starts at 1; `prev` is the previous entry's hash (64 zeros for the

@@ -80,6 +80,22 @@ export const SandboxEventRecord = z
   .strict();
 export type SandboxEventRecord = z.infer<typeof SandboxEventRecord>;
 
+/**
+ * One change to the API tokens (`token create|revoke`, `POST`/`DELETE /api/v1/tokens`), appended
+ * before the change. Never the token's secret, nor its hash.
+ */
+export const TokenChangeRecord = z
+  .object({
+    action: z.enum(["create", "revoke"]),
+    id: z.string().regex(/^([0-9a-f]{12}|not-an-id)$/, "a token id").describe("The token's id; `not-an-id` when a revoke was asked with text of another form (never echoed: it could be a pasted token)"),
+    name: z.string().min(1).max(64).optional(),
+    role: z.enum(["admin", "operator", "viewer"]).optional(),
+    /** Set on the follow-up entry when the change announced before it failed. */
+    failed: z.string().max(2000).optional(),
+  })
+  .strict();
+export type TokenChangeRecord = z.infer<typeof TokenChangeRecord>;
+
 export const AuditRecord = z
   .object({
     type: z.enum(AUDIT_TYPES),
@@ -121,6 +137,7 @@ export const AuditRecord = z
       .describe("Only on `approval` entries: how a person (or the timeout) resolved an ask"),
     egress: EgressRecord.optional().describe("Only on `egress` entries: one connection the run's egress proxy allowed or refused"),
     secret: SecretChangeRecord.optional().describe("Only on `secret` entries: a change to the secret store, by name"),
+    token: TokenChangeRecord.optional().describe("Only on `token` entries: an API token created or revoked (never its secret)"),
     sandbox: SandboxEventRecord.optional().describe("Only on `sandbox` entries: a sandbox AegisClaw refused to use because it was not as created"),
     redactions: z.number().int().nonnegative().optional(),
     redactionKinds: z

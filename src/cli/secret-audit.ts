@@ -1,7 +1,6 @@
-import { AuditLog, type AuditRecord } from "../audit/index.ts";
-import { exists, homeLayout, loadConfig, parseSize } from "../core/index.ts";
-import { AegisError } from "../shared/index.ts";
+import type { AuditRecord } from "../audit/index.ts";
 import { localActor } from "./actor.ts";
+import { assertHomeAuditable, openHomeAudit } from "./home-audit.ts";
 
 /** What a secret change is, by name; the backend and location are added by the recorder. */
 export interface SecretChange {
@@ -22,7 +21,7 @@ type SecretEntry = NonNullable<AuditRecord["secret"]>;
  */
 export function secretChangeRecorder(home: string, where: Pick<SecretEntry, "backend" | "location">): RecordChange {
   return async (change, work) => {
-    const audit = await openHomeAudit(home);
+    const audit = await openHomeAudit(home, "secret changes");
     const actor = localActor();
     const secret: SecretEntry = { ...change, ...where };
     try {
@@ -43,18 +42,7 @@ export function secretChangeRecorder(home: string, where: Pick<SecretEntry, "bac
 
 /** Refuses (bad-input) a home without config.yaml and an audit log: a change could not be recorded. */
 export function assertAuditableHome(home: string): void {
-  const layout = homeLayout(home);
-  if (exists(layout.config) && exists(layout.audit)) return;
-  throw new AegisError("bad-input", `secret changes are recorded in the audit log, and ${home} has none yet`, {
-    hint: "run `aegisclaw init` first (`aegisclaw init --yes` in scripts)",
-  });
-}
-
-async function openHomeAudit(home: string): Promise<AuditLog> {
-  assertAuditableHome(home);
-  const layout = homeLayout(home);
-  const config = loadConfig(layout.config);
-  return AuditLog.open(layout.audit, { checkpointEvery: config.audit.checkpointEvery, segmentMaxBytes: parseSize(config.audit.segmentMaxBytes) ?? 64 * 1024 ** 2 });
+  assertHomeAuditable(home, "secret changes");
 }
 
 function describe(secret: SecretEntry): string {

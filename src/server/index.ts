@@ -5,6 +5,7 @@
  */
 export { startServer, type RunningServer, type ServerOptions } from "./server.ts";
 export { TokenStore, tokensFile, tokenView, type TokenRecord } from "./tokens.ts";
+export { createTokenAudited, revokeTokenAudited } from "./token-audit.ts";
 export { EVENT_ACCESS, ROUTE_ACCESS, Role, roleAllows, type Access, type RouteKey } from "./rbac.ts";
 export { HTTP_STATUS_FOR } from "./http.ts";
 export { ROUTES } from "./routes/index.ts";

@@ -55,19 +55,30 @@ export class TokenStore {
 
   /** Creates a token; the returned `token` string is the only copy of the secret. */
   async create(role: Role, name?: string): Promise<{ token: string; record: TokenRecord }> {
+    const planned = this.prepare(role, name);
+    await this.add(planned.record);
+    return planned;
+  }
+
+  /** A new token, checked but not stored yet (the audit entry of its creation comes first). */
+  prepare(role: Role, name?: string): { token: string; record: TokenRecord } {
     const id = Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString("hex");
     const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
     const chosen = name ?? `${role}-${id}`;
     const parsedName = TokenName.safeParse(chosen);
     if (!parsedName.success) throw new AegisError("usage", `invalid token name "${chosen.slice(0, 80)}": ${parsedName.error.issues[0]?.message ?? "invalid"}`);
     const record: TokenRecord = { id, name: parsedName.data, role, secretHash: sha256Hex(secret), createdAt: new Date().toISOString() };
+    return { token: `acw_${id}_${secret}`, record };
+  }
+
+  /** Stores a prepared token; refuses a name a live token already has. */
+  async add(record: TokenRecord): Promise<void> {
     await this.change((file) => {
       if (file.tokens.some((t) => t.name === record.name && !t.revokedAt)) {
         throw new AegisError("usage", `a token named "${record.name}" already exists`, { hint: "choose another --name, or revoke the old token first" });
       }
       file.tokens.push(record);
     });
-    return { token: `acw_${id}_${secret}`, record };
   }
 
   /** Every token, revoked ones included (their records stay for the audit trail's names). */
@@ -80,7 +91,8 @@ export class TokenStore {
     let revoked: TokenRecord | undefined;
     await this.change((file) => {
       const token = file.tokens.find((t) => t.id === id);
-      if (!token) throw new AegisError("bad-input", `no token with id ${id.slice(0, 40)}`, { hint: "list ids with `aegisclaw token list`" });
+      // Text that is not an id's form is never echoed: it could be a whole token pasted by mistake.
+      if (!token) throw new AegisError("bad-input", /^[0-9a-f]{12}$/.test(id) ? `no token with id ${id}` : "that is not a token id (ids are 12 hex characters)", { hint: "list ids with `aegisclaw token list`" });
       if (token.revokedAt) throw new AegisError("bad-input", `token ${id} is already revoked`);
       token.revokedAt = new Date().toISOString();
       revoked = { ...token };

@@ -1,10 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { readEntries } from "../../src/audit/index.ts";
 import { TokenStore, tokensFile } from "../../src/server/index.ts";
 import { isAegisError } from "../../src/shared/index.ts";
 import { tempDir } from "../helpers/temp-home.ts";
-import { tempHome } from "./helpers.ts";
+import { startFixture, tempHome } from "./helpers.ts";
 
 const MAIN = join(import.meta.dir, "..", "..", "src", "main.ts");
 
@@ -85,5 +86,49 @@ describe("API tokens", () => {
     expect((await cli(home, ["token", "create", "--role", "root"])).exitCode).toBe(64);
     expect((await cli(home, ["token", "frobnicate"])).exitCode).toBe(64);
     expect(statSync(tokensFile(join(home, "state"))).mode & 0o777).toBe(0o600);
+  });
+
+  test("tokens: every create and revoke is in the audit log first, by whom, never with the secret; a pasted token is never echoed", async () => {
+    const { home } = await tempHome();
+    const created = await cli(home, ["token", "create", "--role", "operator", "--name", "ci-bot", "--json"]);
+    const { token, id } = JSON.parse(created.stdout) as { token: string; id: string };
+    const secret = token.split("_")[2] ?? "";
+    expect((await cli(home, ["token", "revoke", id])).exitCode).toBe(0);
+    // A whole token pasted where the id belongs: refused (65), and neither it nor its secret is repeated anywhere.
+    const pasted = await cli(home, ["token", "revoke", token]);
+    expect(pasted.exitCode).toBe(65);
+    expect(`${pasted.stdout}${pasted.stderr}`).not.toContain(secret.slice(0, 16));
+    const entries = [...readEntries(join(home, "audit"))].filter((entry) => entry.type === "token");
+    expect(entries.map((entry) => entry.token)).toEqual([
+      { action: "create", id, name: "ci-bot", role: "operator" },
+      { action: "revoke", id, name: "ci-bot", role: "operator" },
+      { action: "revoke", id: "not-an-id" },
+      { action: "revoke", id: "not-an-id", failed: "that is not a token id (ids are 12 hex characters)" },
+    ]);
+    expect(entries.every((entry) => entry.actor.source === "cli")).toBe(true);
+    const log = readFileSync(join(home, "audit", "segment-000001.jsonl"), "utf8");
+    expect(log).not.toContain(secret);
+    expect(log).not.toContain(new Bun.CryptoHasher("sha256").update(secret).digest("hex"));
+  });
+
+  test("tokens: the API's creates and revokes are audited with the admin who made them", async () => {
+    const fixture = await startFixture();
+    try {
+      const created = await fixture.call("/api/v1/tokens", { method: "POST", as: "admin", json: { role: "viewer", name: "dash" } });
+      expect(created.status).toBe(201);
+      const { id, token } = (await created.json()) as { id: string; token: string };
+      expect((await fixture.call(`/api/v1/tokens/${id}`, { method: "DELETE", as: "admin" })).status).toBe(200);
+      expect((await fixture.call("/api/v1/tokens/0123456789ab", { method: "DELETE", as: "admin" })).status).toBe(404);
+      const entries = [...readEntries(join(fixture.home, "audit"))].filter((entry) => entry.type === "token");
+      expect(entries.map((entry) => [entry.actor.source, entry.token?.action, entry.token?.id, entry.token?.failed === undefined])).toEqual([
+        ["api", "create", id, true],
+        ["api", "revoke", id, true],
+        ["api", "revoke", "0123456789ab", true],
+        ["api", "revoke", "0123456789ab", false],
+      ]);
+      expect(JSON.stringify(entries)).not.toContain(token.split("_")[2] ?? "");
+    } finally {
+      await fixture.stop();
+    }
   });
 });

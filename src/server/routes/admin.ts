@@ -3,6 +3,7 @@ import { isAegisError } from "../../shared/index.ts";
 import { HttpError, json } from "../http.ts";
 import { actorOf, route } from "../route.ts";
 import { LockdownBody, Results, TokenCreateBody } from "../schemas.ts";
+import { createTokenAudited, revokeTokenAudited } from "../token-audit.ts";
 import { tokenView as view } from "../tokens.ts";
 
 /** Admin: lockdown and its release, and the API tokens themselves. */
@@ -47,7 +48,7 @@ export const adminRoutes = [
     responses: { 201: "Created.", 400: "Invalid or duplicate name." },
     result: Results.tokenCreated,
     handle: async (call, ctx) => {
-      const { token, record } = await ctx.tokens.create(call.body.role, call.body.name);
+      const { token, record } = await createTokenAudited(ctx.tokens, await ctx.app.openAudit(), actorOf(call), call.body.role, call.body.name);
       return json({ ...view(record), token }, 201);
     },
   }),
@@ -58,7 +59,7 @@ export const adminRoutes = [
     result: Results.token,
     handle: async (call, ctx) => {
       try {
-        return json(view(await ctx.tokens.revoke(call.params.id ?? "")));
+        return json(view(await revokeTokenAudited(ctx.tokens, await ctx.app.openAudit(), actorOf(call), call.params.id ?? "")));
       } catch (error) {
         if (isAegisError(error, "bad-input")) throw new HttpError(404, "not-found", error.message);
         throw error;
