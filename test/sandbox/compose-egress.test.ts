@@ -4,26 +4,17 @@
  * sibling without the grant has no route to any proxy port, the granted host or the host's
  * services. Every decision names the service. Servers live on the host's loopback, granted by IP.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { DEFAULT_LIMITS, EGRESS_GATEWAY, EGRESS_PROXY_PORTS, type EgressEvent, type SandboxSidecar } from "../../src/sandbox/index.ts";
 import { BASE_IMAGE, requireDocker } from "../helpers/docker.ts";
-import { recordingRuntime, rawServer } from "./egress/support.ts";
+import { hostServers, recordingRuntime, rawServer } from "./egress/support.ts";
 
-let web: ReturnType<typeof Bun.serve>;
-let other: ReturnType<typeof Bun.serve>;
-const hits: string[] = [];
+const servers = hostServers();
+const { hits } = servers;
 
-beforeAll(async () => {
-  await requireDocker();
-  web = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (request) => (hits.push(new URL(request.url).pathname), new Response(`web says ${new URL(request.url).pathname}\n`)) });
-  other = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("other server\n") });
-});
-afterAll(() => {
-  web.stop(true);
-  other.stop(true);
-});
+beforeAll(requireDocker);
 
-const grant = () => `net.outbound:127.0.0.1:${web.port}`;
+const grant = () => `net.outbound:127.0.0.1:${servers.web.port}`;
 
 /** Serves the lines `script` prints on port 8080 of the run network, to every connection, until the run ends. */
 function serveReport(script: string): string {
@@ -45,8 +36,8 @@ function probeWithoutGrant(proxyPort: string): string {
     'echo "proxy-vars=$(env | grep -ci proxy)"',
     "echo \"interfaces=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort | tr '\\n' ,)\"",
     `for p in $(seq ${EGRESS_PROXY_PORTS.first} ${EGRESS_PROXY_PORTS.last}); do ( echo x | nc -w 2 ${EGRESS_GATEWAY} $p >/dev/null 2>&1 && echo "proxy-port-open $p" ) & [ $(( (p - ${EGRESS_PROXY_PORTS.first}) % 16 )) = 15 ] && wait; done; wait; echo proxy-ports-swept`,
-    `if out=$(http_proxy=http://${EGRESS_GATEWAY}:${proxyPort} wget -q -O- http://127.0.0.1:${web.port}/via-sibling-proxy 2>&1); then echo "sibling-proxy=open $out"; else echo sibling-proxy=closed; fi`,
-    `if echo x | nc -w 2 127.0.0.1 ${web.port} >/dev/null 2>&1; then echo granted-host=open; else echo granted-host=closed; fi`,
+    `if out=$(http_proxy=http://${EGRESS_GATEWAY}:${proxyPort} wget -q -O- http://127.0.0.1:${servers.web.port}/via-sibling-proxy 2>&1); then echo "sibling-proxy=open $out"; else echo sibling-proxy=closed; fi`,
+    `if echo x | nc -w 2 127.0.0.1 ${servers.web.port} >/dev/null 2>&1; then echo granted-host=open; else echo granted-host=closed; fi`,
     '[ -e /run/secrets ] && echo secrets=present || echo secrets=absent',
   ].join("; ");
 }
@@ -54,8 +45,8 @@ function probeWithoutGrant(proxyPort: string): string {
 /** What the service granted net.outbound does: the granted server (allowed), another loopback server (refused), its interfaces and proxy. */
 const WITH_GRANT = () =>
   [
-    `wget -q -O- http://127.0.0.1:${web.port}/granted 2>&1; echo "granted-exit=$?"`,
-    `wget -q -O- http://127.0.0.1:${other.port}/ 2>&1; echo "other-exit=$?"`,
+    `wget -q -O- http://127.0.0.1:${servers.web.port}/granted 2>&1; echo "granted-exit=$?"`,
+    `wget -q -O- http://127.0.0.1:${servers.other.port}/ 2>&1; echo "other-exit=$?"`,
     "echo \"interfaces=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort | tr '\\n' ,)\"",
     'echo "proxy=$HTTP_PROXY"',
   ].join("; ");
@@ -106,8 +97,8 @@ describe("multi-container egress on Docker", () => {
     expect(run.stdout).toContain("proxy-vars=0\ninterfaces=eth0,lo,\nproxy-ports-swept\nsibling-proxy=closed\ngranted-host=closed\nsecrets=absent\nreport-done\n");
     expect(hits.slice(before)).toEqual(["/granted"]);
     expect(events.map((event) => [event.outcome, event.rule, event.port, event.service])).toEqual([
-      ["allowed", "egress.allowed", web.port, "a"],
-      ["denied", "egress.not-granted", other.port, "a"],
+      ["allowed", "egress.allowed", servers.web.port, "a"],
+      ["denied", "egress.not-granted", servers.other.port, "a"],
     ]);
     expect(events[0]?.client).toMatch(/^10\.213\.37\.\d+$/);
     expect(run.leftovers).toBe("");
@@ -128,8 +119,8 @@ describe("multi-container egress on Docker", () => {
     expect(hits.slice(before)).toEqual(["/granted"]);
     // Only the sidecar's own connections reached its proxy: the main service's never arrived (no route), so no stranger was even seen.
     expect(events.map((event) => [event.outcome, event.rule, event.port, event.service])).toEqual([
-      ["allowed", "egress.allowed", web.port, "a"],
-      ["denied", "egress.not-granted", other.port, "a"],
+      ["allowed", "egress.allowed", servers.web.port, "a"],
+      ["denied", "egress.not-granted", servers.other.port, "a"],
     ]);
     expect(run.leftovers).toBe("");
   }, 120_000);
@@ -137,16 +128,16 @@ describe("multi-container egress on Docker", () => {
   test("compose egress: two granted services each get only their own hosts; neither can use the other's proxy", async () => {
     const events: EgressEvent[] = [];
     const before = hits.length;
-    const otherGrant = `net.outbound:127.0.0.1:${other.port}`;
+    const otherGrant = `net.outbound:127.0.0.1:${servers.other.port}`;
     // c: granted only the other server; it reports its proxy port, then serves.
-    const c = serveReport(`wget -q -O- http://127.0.0.1:${other.port}/ 2>&1; echo "c-own-exit=$?"; wget -q -O- http://127.0.0.1:${web.port}/from-c 2>&1; echo "c-web-exit=$?"; echo "proxy=$HTTP_PROXY"`);
+    const c = serveReport(`wget -q -O- http://127.0.0.1:${servers.other.port}/ 2>&1; echo "c-own-exit=$?"; wget -q -O- http://127.0.0.1:${servers.web.port}/from-c 2>&1; echo "c-web-exit=$?"; echo "proxy=$HTTP_PROXY"`);
     // a (main): granted only web; after c's report it asks c's proxy for both servers.
     const a = [
-      `wget -q -O- http://127.0.0.1:${web.port}/from-a 2>&1; echo "a-own-exit=$?"`,
+      `wget -q -O- http://127.0.0.1:${servers.web.port}/from-a 2>&1; echo "a-own-exit=$?"`,
       readReport("c"),
       `cport=$(echo "$r" | sed -n 's/^proxy=http:.*:\\([0-9]*\\)$/\\1/p')`,
-      `http_proxy=http://${EGRESS_GATEWAY}:$cport wget -q -O- http://127.0.0.1:${other.port}/ 2>&1; echo "a-via-c-other-exit=$?"`,
-      `http_proxy=http://${EGRESS_GATEWAY}:$cport wget -q -O- http://127.0.0.1:${web.port}/a-via-c 2>&1; echo "a-via-c-web-exit=$?"`,
+      `http_proxy=http://${EGRESS_GATEWAY}:$cport wget -q -O- http://127.0.0.1:${servers.other.port}/ 2>&1; echo "a-via-c-other-exit=$?"`,
+      `http_proxy=http://${EGRESS_GATEWAY}:$cport wget -q -O- http://127.0.0.1:${servers.web.port}/a-via-c 2>&1; echo "a-via-c-web-exit=$?"`,
     ].join("; ");
     const run = await composeRun({ argv: ["sh", "-c", a], egress: true }, [{ name: "c", argv: ["sh", "-c", c], granted: [otherGrant] }], events);
     expect(run.exitCode, run.stdout).toBe(0);
@@ -158,11 +149,11 @@ describe("multi-container egress on Docker", () => {
     expect(run.stdout).toContain("a-via-c-web-exit=1\n");
     expect(hits.slice(before)).toEqual(["/from-a"]);
     const byService = (service: string) => events.filter((event) => event.service === service).map((event) => [event.outcome, event.rule, event.port]);
-    expect(byService("a")).toEqual([["allowed", "egress.allowed", web.port]]);
+    expect(byService("a")).toEqual([["allowed", "egress.allowed", servers.web.port]]);
     // c's proxy: its own allow and refusal, then a's two attempts refused as a stranger's.
     expect(byService("c")).toEqual([
-      ["allowed", "egress.allowed", other.port],
-      ["denied", "egress.not-granted", web.port],
+      ["allowed", "egress.allowed", servers.other.port],
+      ["denied", "egress.not-granted", servers.web.port],
       ["denied", "egress.unknown-client", undefined],
       ["denied", "egress.unknown-client", undefined],
     ]);

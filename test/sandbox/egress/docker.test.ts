@@ -3,29 +3,19 @@
  * host fence and the run's own proxy. Servers live on the host's loopback (granted by IP, the
  * only way a loopback address is reachable) or on the egress gateway.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { EGRESS_GATEWAY, EGRESS_PROXY_PORTS, type EgressEvent } from "../../../src/sandbox/index.ts";
 import { readClientHello } from "../../../src/sandbox/egress/sni.ts";
 import type { Resolver } from "../../../src/sandbox/egress/vet.ts";
 import { requireDocker } from "../../helpers/docker.ts";
 import { buildHello, sniExtension } from "./tls-hello.ts";
-import { egressRun, printfEscape, PROXY_PARTS, rawServer, recordingRuntime } from "./support.ts";
+import { egressRun, hostServers, printfEscape, PROXY_PARTS, rawServer, recordingRuntime } from "./support.ts";
 
-let web: ReturnType<typeof Bun.serve>;
-let other: ReturnType<typeof Bun.serve>;
-const hits: string[] = [];
+const servers = hostServers();
 
-beforeAll(async () => {
-  await requireDocker();
-  web = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (request) => (hits.push(new URL(request.url).pathname), new Response(`web says ${new URL(request.url).pathname}\n`)) });
-  other = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("other server\n") });
-});
-afterAll(() => {
-  web.stop(true);
-  other.stop(true);
-});
+beforeAll(requireDocker);
 
-const webGrant = () => `net.outbound:127.0.0.1:${web.port}`;
+const webGrant = () => `net.outbound:127.0.0.1:${servers.web.port}`;
 
 /** This host's IPv4 addresses outside the egress network and loopback (LAN, docker0, ...), from `ip` (it lists down interfaces too). */
 function hostAddresses(): string[] {
@@ -36,27 +26,27 @@ function hostAddresses(): string[] {
 
 describe("egress on Docker", () => {
   test("egress: a granted host is reached through the proxy with wget, and the allow is recorded", async () => {
-    const run = await egressRun([webGrant()], `wget -q -O- http://127.0.0.1:${web.port}/granted; echo "exit=$?"`);
+    const run = await egressRun([webGrant()], `wget -q -O- http://127.0.0.1:${servers.web.port}/granted; echo "exit=$?"`);
     expect(run.stdout).toBe("web says /granted\nexit=0\n");
-    expect(run.events).toMatchObject([{ outcome: "allowed", rule: "egress.allowed", method: "GET", host: "127.0.0.1", port: web.port, addresses: ["127.0.0.1"], grantedBy: webGrant(), actor: { name: "egress-test" } }]);
+    expect(run.events).toMatchObject([{ outcome: "allowed", rule: "egress.allowed", method: "GET", host: "127.0.0.1", port: servers.web.port, addresses: ["127.0.0.1"], grantedBy: webGrant(), actor: { name: "egress-test" } }]);
     expect(run.events[0]?.client).toMatch(/^10\.213\.37\.\d+$/);
   });
 
   test("egress: a host not on the list is refused with 403 and recorded as denied", async () => {
-    const run = await egressRun([webGrant()], `wget -q -O- http://127.0.0.1:${other.port}/ 2>&1; echo "exit=$?"; wget -q -O- http://example.com/ 2>&1; echo "exit=$?"`);
+    const run = await egressRun([webGrant()], `wget -q -O- http://127.0.0.1:${servers.other.port}/ 2>&1; echo "exit=$?"; wget -q -O- http://example.com/ 2>&1; echo "exit=$?"`);
     expect(run.stdout).toContain("403 Forbidden");
     expect(run.stdout).not.toContain("other server");
     expect(run.stdout.match(/exit=1/g)?.length).toBe(2);
     expect(run.events.map((e) => [e.outcome, e.rule, e.host, e.port])).toEqual([
-      ["denied", "egress.not-granted", "127.0.0.1", other.port],
+      ["denied", "egress.not-granted", "127.0.0.1", servers.other.port],
       ["denied", "egress.not-granted", "example.com", 80],
     ]);
   });
 
   test("egress: a granted name resolving to loopback is refused (rebinding defence) and allowed only with its IP granted", async () => {
     const resolve: Resolver = async (host) => (host === "app.test" ? ["127.0.0.1"] : Promise.reject(new Error("NXDOMAIN")));
-    const name = `net.outbound:app.test:${web.port}`;
-    const fetchName = `wget -q -O- http://app.test:${web.port}/by-name 2>&1; echo "exit=$?"`;
+    const name = `net.outbound:app.test:${servers.web.port}`;
+    const fetchName = `wget -q -O- http://app.test:${servers.web.port}/by-name 2>&1; echo "exit=$?"`;
     const refused = await egressRun([name], fetchName, { resolve });
     expect(refused.stdout).toContain("403 Forbidden");
     expect(refused.events).toMatchObject([{ outcome: "denied", rule: "egress.address-refused", host: "app.test", addresses: ["127.0.0.1"] }]);
@@ -68,12 +58,12 @@ describe("egress on Docker", () => {
 
   test("egress: DNS rebinding: an answer that changes between connections is vetted each time, and a connection goes only where its own vetted answer pointed", async () => {
     // The attacker's name first answers with the granted address, then with another loopback one.
-    const rebound = Bun.serve({ hostname: "127.0.0.2", port: web.port, fetch: () => new Response("rebound server\n") });
+    const rebound = Bun.serve({ hostname: "127.0.0.2", port: servers.web.port, fetch: () => new Response("rebound server\n") });
     let lookups = 0;
     const resolve: Resolver = async (host) => (host === "rebind.test" ? [++lookups === 1 ? "127.0.0.1" : "127.0.0.2"] : Promise.reject(new Error("NXDOMAIN")));
     try {
-      const name = `net.outbound:rebind.test:${web.port}`;
-      const twice = `for i in 1 2; do wget -q -O- http://rebind.test:${web.port}/try$i 2>&1; echo "exit=$?"; done`;
+      const name = `net.outbound:rebind.test:${servers.web.port}`;
+      const twice = `for i in 1 2; do wget -q -O- http://rebind.test:${servers.web.port}/try$i 2>&1; echo "exit=$?"; done`;
       const run = await egressRun([name, webGrant()], twice, { resolve });
       expect(run.stdout).toStartWith("web says /try1\nexit=0\n");
       expect(run.stdout).toContain("403 Forbidden");
@@ -177,11 +167,11 @@ describe("egress on Docker", () => {
     // B is up (its first request recorded) before A starts; each sweeps while the other still runs.
     const bEvents: EgressEvent[] = [];
     const listen = "( nc -l -p 9000 > /tmp/icc 2>&1 & ) ; sleep 0.2";
-    const bRun = egressRun([`net.outbound:127.0.0.1:${other.port}`], `${listen}; wget -q -O- http://127.0.0.1:${other.port}/; sleep 6; ${sweep(web.port)}; echo "icc-received=$(wc -c < /tmp/icc)"`, { timeoutMs: 60_000, events: bEvents });
+    const bRun = egressRun([`net.outbound:127.0.0.1:${servers.other.port}`], `${listen}; wget -q -O- http://127.0.0.1:${servers.other.port}/; sleep 6; ${sweep(servers.web.port)}; echo "icc-received=$(wc -c < /tmp/icc)"`, { timeoutMs: 60_000, events: bEvents });
     for (let i = 0; i < 200 && bEvents.length === 0; i++) await Bun.sleep(50);
     expect(bEvents.length).toBe(1);
     const peer = `if echo hello | nc -w 2 ${bEvents[0]?.client} 9000; then echo icc=open; else echo icc=closed; fi`;
-    const a = await egressRun([webGrant()], `wget -q -O- http://127.0.0.1:${web.port}/from-a; ${peer}; ${sweep(other.port)}; sleep 8`, { timeoutMs: 60_000 });
+    const a = await egressRun([webGrant()], `wget -q -O- http://127.0.0.1:${servers.web.port}/from-a; ${peer}; ${sweep(servers.other.port)}; sleep 8`, { timeoutMs: 60_000 });
     const b = await bRun;
     expect(a.stdout).toStartWith("web says /from-a\n");
     expect(b.stdout).toStartWith("other server\n");
@@ -191,8 +181,8 @@ describe("egress on Docker", () => {
       expect(run.stdout).not.toContain("LEAK");
       expect(run.stdout).toContain("403 Forbidden");
     }
-    expect(a.events.filter((e) => e.outcome === "allowed").map((e) => e.port)).toEqual([web.port]);
-    expect(b.events.filter((e) => e.outcome === "allowed").map((e) => e.port)).toEqual([other.port]);
+    expect(a.events.filter((e) => e.outcome === "allowed").map((e) => e.port)).toEqual([servers.web.port]);
+    expect(b.events.filter((e) => e.outcome === "allowed").map((e) => e.port)).toEqual([servers.other.port]);
     // Each proxy saw the other sandbox knock and refused it as a stranger.
     expect(b.events.some((e) => e.rule === "egress.unknown-client" && e.client === a.events[0]?.client)).toBe(true);
     expect(a.events.some((e) => e.rule === "egress.unknown-client" && e.client === b.events[0]?.client)).toBe(true);

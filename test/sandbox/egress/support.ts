@@ -1,8 +1,40 @@
 /** Shared pieces of the Docker egress tests: servers on the host, a recording runtime, hello bytes for printf. */
+import { afterAll, beforeAll } from "bun:test";
 import net from "node:net";
 import { createDockerRuntime, DEFAULT_LIMITS, type EgressEvent, type SandboxResult, type SandboxRuntime } from "../../../src/sandbox/index.ts";
 import type { Resolver } from "../../../src/sandbox/egress/vet.ts";
 import { BASE_IMAGE } from "../../helpers/docker.ts";
+
+/**
+ * Two HTTP servers on loopback for a test file, started before its tests and stopped after:
+ * `web` answers `web says <path>` and records each path in `hits`; `other` is never granted.
+ */
+export function hostServers(): { readonly web: ReturnType<typeof Bun.serve>; readonly other: ReturnType<typeof Bun.serve>; hits: string[] } {
+  let web: ReturnType<typeof Bun.serve> | undefined;
+  let other: ReturnType<typeof Bun.serve> | undefined;
+  const hits: string[] = [];
+  beforeAll(() => {
+    web = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (request) => (hits.push(new URL(request.url).pathname), new Response(`web says ${new URL(request.url).pathname}\n`)) });
+    other = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("other server\n") });
+  });
+  afterAll(() => {
+    web?.stop(true);
+    other?.stop(true);
+  });
+  const started = <T>(server: T | undefined): T => {
+    if (server === undefined) throw new Error("host servers are used before beforeAll started them");
+    return server;
+  };
+  return {
+    get web() {
+      return started(web);
+    },
+    get other() {
+      return started(other);
+    },
+    hits,
+  };
+}
 
 /** What an egress run printed, how it ended, and what its proxy recorded. */
 export interface EgressRun extends SandboxResult {
