@@ -4,7 +4,7 @@ import { createApp, type App } from "../../src/app.ts";
 import { startAssessPool, type AssessPool, type Gate, type RunRequest } from "../../src/core/index.ts";
 import type { UserPolicySource } from "../../src/policy/index.ts";
 import { AegisError, isAegisError } from "../../src/shared/index.ts";
-import { aegis, BINARY, useCompiledBinary } from "../helpers/cli.ts";
+import { aegis, BINARY, firstLine, useCompiledBinary } from "../helpers/cli.ts";
 import { tempHome } from "../server/helpers.ts";
 
 const actor = { name: "pool-tester", source: "api" as const };
@@ -118,14 +118,7 @@ describe("decision workers in the compiled binary", () => {
       stderr: "pipe",
     });
     try {
-      const reader = proc.stdout.getReader();
-      let line = "";
-      while (!line.includes("\n")) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        line += new TextDecoder().decode(value);
-      }
-      const { url } = JSON.parse(line) as { url: string };
+      const { url } = JSON.parse(await firstLine(proc.stdout)) as { url: string };
       const decide = (argv: string[]) =>
         fetch(`${url}/api/v1/decide`, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", Origin: url }, body: JSON.stringify({ argv }) });
       const allowed = await decide(["true"]);

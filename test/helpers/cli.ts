@@ -70,3 +70,16 @@ export function backgroundAegis(home: string, args: string[]): { proc: ReturnTyp
   const done = Promise.all([new Response(proc.stdout as ReadableStream).text(), new Response(proc.stderr as ReadableStream).text(), proc.exited]).then(([stdout, stderr, exitCode]) => ({ stdout, stderr, exitCode }));
   return { proc, done };
 }
+
+/** The first line a process prints on stdout (e.g. `serve --json`'s `{url, port}`), without waiting for the rest. */
+export async function firstLine(stdout: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  return text.split("\n")[0] ?? "";
+}

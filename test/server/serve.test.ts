@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { createApp } from "../../src/app.ts";
 import { startServer, tokensFile } from "../../src/server/index.ts";
 import { isAegisError } from "../../src/shared/index.ts";
+import { firstLine } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/temp-home.ts";
 import { tempHome } from "./helpers.ts";
 
@@ -13,14 +14,7 @@ describe("aegisclaw serve", () => {
   test("serve: prints its URL, serves, and stops cleanly on SIGINT", async () => {
     const { home } = await tempHome();
     const proc = Bun.spawn([process.execPath, MAIN, "serve", "--port", "0", "--json"], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", AEGISCLAW_HOME: home }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-    const reader = proc.stdout.getReader();
-    let line = "";
-    while (!line.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      line += new TextDecoder().decode(value);
-    }
-    const { url } = JSON.parse(line) as { url: string };
+    const { url } = JSON.parse(await firstLine(proc.stdout)) as { url: string };
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect((await fetch(`${url}/api/v1/health`)).status).toBe(200);
     expect((await fetch(`${url}/api/v1/status`)).status).toBe(401);
