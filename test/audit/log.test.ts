@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, readdirSync, readFileSync, statSync, trunca
 import { join } from "node:path";
 import { AuditLog, type AuditRecord, explain, followEntries, initAuditDir, readEntries, verifyLog } from "../../src/audit/index.ts";
 import { leafHash, toHex } from "../../src/audit/merkle.ts";
-import { isAegisError } from "../../src/shared/index.ts";
+import { FileLock, isAegisError } from "../../src/shared/index.ts";
 import { buildLog, decisionRecord, freshDir, useTempRoot } from "./helpers.ts";
 
 useTempRoot();
@@ -181,5 +181,21 @@ describe("audit log", () => {
     await following;
     await log.close();
     expect(seen).toEqual([4, 5]);
+  });
+
+  test("audit: appends waiting for a lock another process holds fail after the timeout (never hang), and later ones succeed", async () => {
+    const dir = await emptyLog();
+    const log = await AuditLog.open(dir, { lockTimeoutMs: 300 });
+    // Another open file description of the lock file behaves as another process's flock.
+    const holder = await FileLock.open(join(dir, "lock"));
+    await holder.acquire();
+    const started = performance.now();
+    const outcomes = await Promise.allSettled([log.append(decisionRecord(1)), log.append(decisionRecord(2))]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(["rejected", "rejected"]);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    holder.close();
+    expect((await log.append(decisionRecord(3))).seq).toBe(1);
+    await log.close();
+    expect(await verifyLog(dir)).toMatchObject({ ok: true, entries: 1 });
   });
 });
