@@ -20,8 +20,11 @@ const WARMUP = 2;
 const IMAGE = process.env.AEGISCLAW_BASE_IMAGE ?? "aegisclaw/base:busybox";
 const engine = new EngineClient("/var/run/docker.sock");
 const refusals: string[] = [];
-const runtime = new DockerRuntime({ onPoolRefused: (refusal) => refusals.push(refusal.problems.join("; ")) });
-const pool = new WarmPool({ images: [IMAGE], limits: DEFAULT_LIMITS, size: 1 });
+// BENCH_RUNTIME=runsc measures the pool under gVisor (results in warm-pool-runsc.md).
+const OCI_RUNTIME = process.env.BENCH_RUNTIME;
+const oci = OCI_RUNTIME ? { ociRuntime: OCI_RUNTIME } : {};
+const runtime = new DockerRuntime({ ...oci, onPoolRefused: (refusal) => refusals.push(refusal.problems.join("; ")) });
+const pool = new WarmPool({ images: [IMAGE], limits: DEFAULT_LIMITS, size: 1, ...oci });
 
 interface Sample {
   firstByteMs: number;
@@ -88,12 +91,12 @@ const median = (samples: Sample[], key: keyof Omit<Sample, "warm">) => quantile(
 const p90 = (samples: Sample[], key: keyof Omit<Sample, "warm">) => quantile(samples.map((s) => s[key]), 0.9);
 const ratio = median(cold, "firstByteMs") / median(warm, "firstByteMs");
 const met = ratio >= 5;
-writeResult("warm-pool", [
-  "## Warm pool: start-to-first-byte against a cold start",
+writeResult(OCI_RUNTIME ? `warm-pool-${OCI_RUNTIME}` : "warm-pool", [
+  `## Warm pool${OCI_RUNTIME ? ` under the ${OCI_RUNTIME} OCI runtime` : ""}: start-to-first-byte against a cold start`,
   "",
   `${machineLine()} Load average ${fmt(loadBefore, 2)} before, ${fmt(loadAfter, 2)} after (other work was running on the machine).`,
   "",
-  `\`echo hi\` through the AegisClaw Docker runtime (\`DockerRuntime.run\`), ${RUNS} runs each, warm and cold alternating, ${WARMUP} warm-up pairs not counted.`,
+  `\`echo hi\` through the AegisClaw Docker runtime (\`DockerRuntime.run\`${OCI_RUNTIME ? `, OCI runtime ${OCI_RUNTIME}` : ""}), ${RUNS} runs each, warm and cold alternating, ${WARMUP} warm-up pairs not counted.`,
   "",
   "| measurement | warm (pooled container, header over attach) | cold (own container) | cold / warm |",
   "| --- | --- | --- | --- |",
