@@ -34,6 +34,8 @@ export interface AssessPoolOptions {
   config: Config;
   userPolicies: readonly UserPolicySource[];
   log: (line: string) => void;
+  /** The worker module (default: assess-worker.ts, or its copy in the compiled binary); tests give a failing one. */
+  workerUrl?: URL;
 }
 
 export interface AssessPool extends Assessor {
@@ -60,7 +62,7 @@ export async function startAssessPool(options: AssessPoolOptions): Promise<Asses
   let closed = false;
 
   const spawn = async (): Promise<Member> => {
-    const worker = new Worker(workerUrl());
+    const worker = new Worker(options.workerUrl ?? workerUrl());
     const member: Member = { worker, pending: new Map() };
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new AegisError("unavailable", `a decision worker did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);

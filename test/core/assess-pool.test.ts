@@ -1,11 +1,12 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { createApp, type App } from "../../src/app.ts";
+import { readEntries } from "../../src/audit/index.ts";
 import { startAssessPool, type AssessPool, type Gate, type RunRequest } from "../../src/core/index.ts";
 import type { UserPolicySource } from "../../src/policy/index.ts";
 import { AegisError, isAegisError } from "../../src/shared/index.ts";
 import { aegis, BINARY, firstLine, useCompiledBinary } from "../helpers/cli.ts";
-import { tempHome } from "../server/helpers.ts";
+import { eventually, tempHome } from "../server/helpers.ts";
 
 const actor = { name: "pool-tester", source: "api" as const };
 const opened: Array<{ app: App; pool: AssessPool }> = [];
@@ -87,6 +88,30 @@ describe("decision workers", () => {
       (error: unknown) => (error instanceof AegisError ? error.code : String(error)),
     );
     expect(refused).toBe("unavailable");
+  });
+
+  test("assess-pool: a request whose worker dies is answered with an error, never a verdict, and the worker is replaced", async () => {
+    const { home, config } = await tempHome();
+    const logs: string[] = [];
+    const crashing = new URL("../fixtures/workers/crashing-assess-worker.ts", import.meta.url);
+    const pool = await startAssessPool({ size: 1, home, config, userPolicies: [], log: (line) => logs.push(line), workerUrl: crashing });
+    const app = createApp(home, { config });
+    opened.push({ app, pool });
+    const gate = await app.gate({ assessor: pool });
+    for (const argv of [["crash"], ["exit"]]) {
+      const error = await gate.decide({ argv, actor }).then(
+        (verdict) => verdict,
+        (thrown: unknown) => thrown,
+      );
+      expect(isAegisError(error, "internal")).toBe(true);
+      expect((error as Error).message).toBe("the decision worker failed; nothing was decided");
+      // Replaced: the next request finds a worker again (this fixture's, which dies again).
+      await eventually(() => (logs.length >= 1 ? true : undefined));
+      await Bun.sleep(200);
+    }
+    expect(logs.filter((line) => line.includes("starting a new one"))).toHaveLength(2);
+    // Nothing was decided, so nothing was recorded.
+    expect([...readEntries(join(home, "audit"))].filter((entry) => entry.type === "decision")).toEqual([]);
   });
 
   test("assess-pool: a size that is not a positive integer is refused before any thread starts", async () => {
