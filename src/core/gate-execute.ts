@@ -1,4 +1,5 @@
 import { Redactor } from "../redact/index.ts";
+import { ServiceOutput } from "./service-output.ts";
 import type { SandboxResult, SandboxRuntime } from "../sandbox/index.ts";
 import type { RunSecretSource } from "../secrets/index.ts";
 import { AegisError } from "../shared/index.ts";
@@ -44,9 +45,13 @@ export async function executeRun(deps: ExecuteDeps, prepared: PreparedRun, io: R
     firstSign ??= performance.now();
     emit(stream, redacting[stream].push(chunk));
   };
+  // Other services of a multi-container run: redacted each on its own streams (a secret split
+  // across one service's writes is still caught), then shown on stderr line by line, `[name] ...`.
+  const services = new ServiceOutput(redactor, (line) => emit("stderr", line));
   const flush = () => {
     emit("stdout", redacting.stdout.flush());
     emit("stderr", redacting.stderr.flush());
+    services.flush();
     return redactor.counts().total;
   };
   const started = performance.now();
@@ -57,7 +62,7 @@ export async function executeRun(deps: ExecuteDeps, prepared: PreparedRun, io: R
     const skill = prepared.request.skill?.name;
     bus.publish("run.started", { runId, argv: spec.argv, image: spec.image, runtime: runtime.name, ...(skill ? { skill } : {}) });
     const handedOver = performance.now();
-    const sandboxIo = { stdout: forward("stdout"), stderr: forward("stderr"), signal: cancel.signal };
+    const sandboxIo = { stdout: forward("stdout"), stderr: forward("stderr"), signal: cancel.signal, service: (name: string) => services.sink(name) };
     const result = await withRunSecrets(deps.secrets, spec, redactor, (ready) => runtime.run(ready, sandboxIo));
     const startupMs = (firstSign ?? performance.now()) - handedOver;
     return { ...result, killedBy: killedBy(result, cancel.signal, lockdown), redactions: flush(), redactionKinds: redactor.counts().byKind, startupMs };

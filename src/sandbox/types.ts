@@ -162,6 +162,12 @@ export interface SandboxIo {
   stdout(chunk: Uint8Array): void;
   stderr(chunk: Uint8Array): void;
   signal?: AbortSignal;
+  /**
+   * Where the output of one other service of a multi-container run goes (each service its own
+   * streams, so its bytes are never interleaved with another's before redaction). Without it,
+   * sidecar output is dropped.
+   */
+  service?(name: string): { stdout(chunk: Uint8Array): void; stderr(chunk: Uint8Array): void };
 }
 
 /** How a run ended. Exit code 137 without any of the flags means someone else killed it. */

@@ -94,6 +94,8 @@ describe("docker-compose skill with per-service egress and secrets (real Docker,
     expect(result.stdout).not.toContain("probe-proxy-port-open");
     // Both values reached the output (api's through the network) and both were redacted.
     expect(result.stdout).toContain("api-token: [REDACTED:secret:PAIR_TOKEN]\n");
+    // The sidecar's own output (its report, token included) arrives on stderr under its name, redacted.
+    expect(result.stderr).toContain("[api] api-token: [REDACTED:secret:PAIR_TOKEN]\n");
     expect(result.stdout).toContain("probe-token: [REDACTED:secret:PROBE_TOKEN]\n");
     expect(hits).toEqual(["/from-api"]);
 
@@ -111,7 +113,7 @@ describe("docker-compose skill with per-service egress and secrets (real Docker,
       { name: "probe", argv: ["/skill/probe", EGRESS_GATEWAY, String(EGRESS_PROXY_PORTS.first), String(EGRESS_PROXY_PORTS.last)], scopes: ["shell.exec:/skill/probe", "secrets.read:PROBE_TOKEN"] },
       { name: "api", argv: ["/skill/api"], scopes: ["shell.exec:/skill/api", `net.outbound:127.0.0.1:${web.port}`, "secrets.read:PAIR_TOKEN"] },
     ]);
-    expect(ofRun[4]?.redactionKinds).toEqual({ "secret:PAIR_TOKEN": 1, "secret:PROBE_TOKEN": 1 });
+    expect(ofRun[4]?.redactionKinds).toEqual({ "secret:PAIR_TOKEN": 2, "secret:PROBE_TOKEN": 1 });
     const human = await aegis(home, ["logs"]);
     expect(human.stdout).toContain(`ALLOWED GET 127.0.0.1:${web.port} [egress.allowed] (service api)`);
     const explained = await aegis(home, ["logs", "explain", runId]);

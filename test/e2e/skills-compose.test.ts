@@ -82,7 +82,8 @@ describe("docker-compose skill (two services, real Docker)", () => {
     const site = readableDir("site", { "page.txt": "site page\n" });
     const inbox = readableDir("inbox", { "note.txt": "inbox note\n" });
     const result = await aegis(home, ["skills", "run", "web-pair", "fetch", "--path", `site=${site}`, "--path", `inbox=${inbox}`, "--", site, inbox]);
-    expect(result.stderr).toBe("");
+    // The sidecar's own output, on stderr, line by line under its name; nothing else.
+    expect(result.stderr).toBe("[server] server ready on 8080\n");
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain("page: served-by-server: site page\n");
     expect(result.stdout).toContain("inbox: inbox note\n");

@@ -5,8 +5,8 @@
  * request and post-create check as a single-container run, its own mounts and secrets only,
  * and the run's private network (compose-network.ts). A service granted net.outbound also
  * joins the egress network, with a proxy of its own that admits only its container and only
- * its hosts (egress-join.ts); the others have no way out. Sidecar output is not streamed
- * (their containers are not attached, and logging is off): only the main service speaks.
+ * its hosts (egress-join.ts); the others have no way out. Each sidecar's output goes to
+ * io.service(name) (compose-output.ts), attached before it starts; logging stays off.
  */
 import { AegisError } from "../../shared/index.ts";
 import { validateLimits } from "../limits.ts";
@@ -16,6 +16,7 @@ import { verifySecretDir } from "../secret-dir.ts";
 import { openEgressSession, type EgressSession } from "../egress/session.ts";
 import { LABEL_SERVICE, type SandboxIo, type SandboxResult, type SandboxSidecar, type SandboxSpec } from "../types.ts";
 import { createRunNetwork, removeRunNetwork, removeRunNetworks, type RunNetwork } from "./compose-network.ts";
+import { followSidecarOutput, type FollowedOutput } from "./compose-output.ts";
 import { dockerError, statusCodeOf } from "./docker-errors.ts";
 import { admitSandbox, createHardened, removeQuietly, runContainer, type RunContext } from "./run-container.ts";
 
@@ -40,6 +41,7 @@ export async function runCompose(ctx: RunContext, spec: SandboxSpec, io: Sandbox
   const network = await createRunNetwork(ctx.engine, ctx.socketPath, spec.runId);
   const containers: string[] = [];
   const proxies: EgressSession[] = [];
+  const followed: FollowedOutput[] = [];
   const staged: EngineMounts[] = [];
   let result: SandboxResult | undefined;
   let failure: unknown;
@@ -58,6 +60,8 @@ export async function runCompose(ctx: RunContext, spec: SandboxSpec, io: Sandbox
       if (egress) proxies.push(egress);
       const container = await createHardened(ctx, sidecarSpec, egress?.attachment);
       containers.push(container);
+      // Attached before it starts, so none of its output is lost; each service its own stream.
+      followed.push(await followSidecarOutput(ctx, container, sidecar.name, spec.limits.outputBytes, io));
       await startSidecar(ctx, container, sidecar.name);
       if (egress) await admitSandbox(ctx, container, egress, network.name);
     }
@@ -71,6 +75,7 @@ export async function runCompose(ctx: RunContext, spec: SandboxSpec, io: Sandbox
     failure = error;
   }
   // Every path ends here: success, failure, timeout, abort, lockdown.
+  await Promise.all(followed.map((output) => output.stop()));
   await Promise.all(proxies.map((proxy) => proxy.close()));
   const leftover = await removeAll(ctx, containers, network);
   const unstaged = await Promise.allSettled(staged.map((mounts) => mounts.release()));
