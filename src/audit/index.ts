@@ -16,3 +16,4 @@ export { generateSecretKey, publicKeyOf, signMessage, verifySignature } from "./
 export { AUDIT_SOURCES, AUDIT_TYPES, GENESIS_PREV, type AuditEntry } from "./constants.ts";
 // Types only: the zod schema itself loads lazily on the first append (see log.ts).
 export type { AuditReason, AuditRecord, AuditSource } from "./schema.ts";
+export { announcedChange } from "./announced.ts";

@@ -1,4 +1,4 @@
-import type { AuditRecord } from "../audit/index.ts";
+import { announcedChange, type AuditRecord } from "../audit/index.ts";
 import { localActor } from "./actor.ts";
 import { assertHomeAuditable, openHomeAudit } from "./home-audit.ts";
 
@@ -25,15 +25,12 @@ export function secretChangeRecorder(home: string, where: Pick<SecretEntry, "bac
     const actor = localActor();
     const secret: SecretEntry = { ...change, ...where };
     try {
-      await audit.append({ type: "secret", actor, secret, note: describe(secret) });
-      try {
-        return await work();
-      } catch (error) {
-        // The store's errors never carry values (secrets/names.ts, vault-errors.ts).
-        const failed = (error instanceof Error ? error.message : String(error)).slice(0, 2000);
-        await audit.append({ type: "secret", actor, secret: { ...secret, failed }, note: `${describe(secret)} failed` }).catch(() => undefined);
-        throw error;
-      }
+      // The store's errors never carry values (secrets/names.ts, vault-errors.ts).
+      return await announcedChange(
+        audit,
+        (failed) => (failed === undefined ? { type: "secret", actor, secret, note: describe(secret) } : { type: "secret", actor, secret: { ...secret, failed }, note: `${describe(secret)} failed` }),
+        work,
+      );
     } finally {
       await audit.close();
     }

@@ -4,7 +4,7 @@
  * without a record of who made it; a change that then fails is followed by a second entry with
  * `failed`. Neither the secret nor its hash is ever recorded. The CLI and the API share this.
  */
-import type { AuditRecord, AuditSource } from "../audit/index.ts";
+import { announcedChange, type AuditRecord, type AuditSource } from "../audit/index.ts";
 import type { Role } from "./rbac.ts";
 import type { TokenRecord, TokenStore } from "./tokens.ts";
 
@@ -29,15 +29,12 @@ export async function revokeTokenAudited(store: TokenStore, audit: Sink, actor: 
   return audited(audit, actor, change, () => store.revoke(id));
 }
 
-async function audited<T>(audit: Sink, actor: Actor, change: TokenEntry, work: () => Promise<T>): Promise<T> {
-  await audit.append({ type: "token", actor, token: change, note: describe(change) });
-  try {
-    return await work();
-  } catch (error) {
-    const failed = (error instanceof Error ? error.message : String(error)).slice(0, 2000);
-    await audit.append({ type: "token", actor, token: { ...change, failed }, note: `${describe(change)} failed` }).catch(() => undefined);
-    throw error;
-  }
+function audited<T>(audit: Sink, actor: Actor, change: TokenEntry, work: () => Promise<T>): Promise<T> {
+  return announcedChange(
+    audit,
+    (failed) => (failed === undefined ? { type: "token", actor, token: change, note: describe(change) } : { type: "token", actor, token: { ...change, failed }, note: `${describe(change)} failed` }),
+    work,
+  );
 }
 
 function describe(change: TokenEntry): string {
