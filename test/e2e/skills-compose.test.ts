@@ -23,6 +23,11 @@ function readableDir(name: string, files: Record<string, string> = {}): string {
   return dir;
 }
 
+/** The web-pair skill's two path parameters, bound as `skills run` takes them. */
+function paths(site: string, inbox: string): string[] {
+  return ["--path", `site=${site}`, "--path", `inbox=${inbox}`];
+}
+
 function docker(...args: string[]): string {
   const result = Bun.spawnSync(["docker", ...args], { stdout: "pipe", stderr: "pipe" });
   expect(result.exitCode, result.stderr.toString()).toBe(0);
@@ -81,7 +86,7 @@ describe("docker-compose skill (two services, real Docker)", () => {
   test("compose fetch: the client reads the server's page by its service name; each sees only its own mount; all removed after", async () => {
     const site = readableDir("site", { "page.txt": "site page\n" });
     const inbox = readableDir("inbox", { "note.txt": "inbox note\n" });
-    const result = await aegis(home, ["skills", "run", "web-pair", "fetch", "--path", `site=${site}`, "--path", `inbox=${inbox}`, "--", site, inbox]);
+    const result = await aegis(home, ["skills", "run", "web-pair", "fetch", ...paths(site, inbox), "--", site, inbox]);
     // The sidecar's own output, on stderr, line by line under its name; nothing else.
     expect(result.stderr).toBe("[server] server ready on 8080\n");
     expect(result.exitCode).toBe(0);
@@ -115,7 +120,7 @@ describe("docker-compose skill (two services, real Docker)", () => {
       const targets = [...hostAddresses.map((address) => `${address}:${listener.port}`), "1.1.1.1:80"];
       const site = readableDir("site2");
       const inbox = readableDir("inbox2");
-      const result = await aegis(home, ["skills", "run", "web-pair", "reach", "--path", `site=${site}`, "--path", `inbox=${inbox}`, "--", ...targets]);
+      const result = await aegis(home, ["skills", "run", "web-pair", "reach", ...paths(site, inbox), "--", ...targets]);
       expect(result.exitCode, result.stderr).toBe(0);
       expect(result.stdout).toContain("reachable server:8080\nserver-reachable 127.0.0.1:8080\n");
       for (const target of targets) {
@@ -130,12 +135,12 @@ describe("docker-compose skill (two services, real Docker)", () => {
   test("compose isolation: neither service of a run reaches another run's services; both leave nothing behind", async () => {
     const site = readableDir("site3");
     const inbox = readableDir("inbox3");
-    const held = backgroundAegis(home, ["skills", "run", "web-pair", "hold", "--path", `site=${site}`, "--path", `inbox=${inbox}`]);
+    const held = backgroundAegis(home, ["skills", "run", "web-pair", "hold", ...paths(site, inbox)]);
     try {
       const { runId, container } = await runningServer("hold");
       const address = ipOf(container);
       expect(address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
-      const probe = await aegis(home, ["skills", "run", "web-pair", "reach", "--path", `site=${site}`, "--path", `inbox=${inbox}`, "--", `${address}:8080`]);
+      const probe = await aegis(home, ["skills", "run", "web-pair", "reach", ...paths(site, inbox), "--", `${address}:8080`]);
       expect(probe.exitCode, probe.stderr).toBe(0);
       expect(probe.stdout).toContain("reachable server:8080\n");
       expect(probe.stdout).toContain(`\nunreachable ${address}:8080\n`);
@@ -154,7 +159,7 @@ describe("docker-compose skill (two services, real Docker)", () => {
   test("compose timeout: the run is killed at its timeout and every container and the network are removed", async () => {
     const site = readableDir("site4");
     const inbox = readableDir("inbox4");
-    const result = await aegis(home, ["skills", "run", "web-pair", "hold", "--timeout", "3s", "--path", `site=${site}`, "--path", `inbox=${inbox}`]);
+    const result = await aegis(home, ["skills", "run", "web-pair", "hold", "--timeout", "3s", ...paths(site, inbox)]);
     expect(result.exitCode).toBe(124);
     const [decision, outcome] = await runEntries("hold");
     expect(outcome).toMatchObject({ type: "result", result: { timedOut: true } });
@@ -164,7 +169,7 @@ describe("docker-compose skill (two services, real Docker)", () => {
   test("compose lockdown: lockdown kills every service of the run and removes its network", async () => {
     const site = readableDir("site5");
     const inbox = readableDir("inbox5");
-    const held = backgroundAegis(home, ["skills", "run", "web-pair", "hold", "--path", `site=${site}`, "--path", `inbox=${inbox}`]);
+    const held = backgroundAegis(home, ["skills", "run", "web-pair", "hold", ...paths(site, inbox)]);
     try {
       const { runId } = await runningServer("hold");
       expect((await aegis(home, ["lockdown", "--reason", "compose test"])).exitCode).toBe(0);
@@ -183,7 +188,7 @@ describe("docker-compose skill (two services, real Docker)", () => {
     const site = readableDir("site6");
     const inbox = readableDir("inbox6");
     const before = (await aegis(home, ["logs", "--json"])).stdout;
-    const result = await aegis(home, ["skills", "run", "web-pair", "fetch", "--runtime", "gvisor", "--path", `site=${site}`, "--path", `inbox=${inbox}`]);
+    const result = await aegis(home, ["skills", "run", "web-pair", "fetch", "--runtime", "gvisor", ...paths(site, inbox)]);
     expect(result.exitCode).toBe(69);
     expect(result.stderr).toContain("multi-container runs cannot use the gvisor runtime");
     expect((await aegis(home, ["logs", "--json"])).stdout).toBe(before);
@@ -193,7 +198,7 @@ describe("docker-compose skill (two services, real Docker)", () => {
     const site = readableDir("site7");
     const inbox = readableDir("inbox7");
     const before = (await aegis(home, ["logs", "--json"])).stdout;
-    const result = await aegis(home, ["simulate", "skill", "web-pair", "fetch", "--path", `site=${site}`, "--path", `inbox=${inbox}`]);
+    const result = await aegis(home, ["simulate", "skill", "web-pair", "fetch", ...paths(site, inbox)]);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/network {7}aegisclaw-run-r-[a-z0-9-]+ \(internal, no host address; shared only with this run's services server; this one is client\)/);
     expect(result.stdout).toContain(`service       server: /skill/serve ${site}; mounts ${site} (bind ro); same hardening`);

@@ -7,7 +7,7 @@
 import type { SandboxIo } from "../types.ts";
 import { dockerError } from "./docker-errors.ts";
 import type { RunContext } from "./run-container.ts";
-import { createOutputSink, DRAIN_MS, pump, settleWithin } from "./run-container.ts";
+import { createOutputSink, pump, settleWithin } from "./run-container.ts";
 
 /** A followed sidecar; `stop` waits briefly for output in flight, then detaches. */
 export interface FollowedOutput {
@@ -15,6 +15,8 @@ export interface FollowedOutput {
 }
 
 const NOT_FOLLOWED: FollowedOutput = { stop: async () => {} };
+/** The sidecar still runs when it is detached (it is removed next): a moment for what it already wrote, not a cold run's full drain. */
+const SIDECAR_DRAIN_MS = 200;
 
 /** Attaches to `container` (created, not yet started) and forwards its output; a no-op without io.service. */
 export async function followSidecarOutput(ctx: RunContext, container: string, name: string, limit: number, io: SandboxIo): Promise<FollowedOutput> {
@@ -30,8 +32,7 @@ export async function followSidecarOutput(ctx: RunContext, container: string, na
   const drained = pump(response, output.push);
   return {
     async stop() {
-      // The sidecar still runs (it is removed next): give what it already wrote a moment, not the drain's full wait.
-      await settleWithin(drained, Math.min(DRAIN_MS, 200));
+      await settleWithin(drained, SIDECAR_DRAIN_MS);
       output.close();
       attach.abort();
     },
