@@ -111,6 +111,9 @@ export function assemble(layout: HomeLayout, config: Config, options: Omit<AppOp
     audit ??= AuditLog.open(layout.audit, {
       checkpointEvery: config.audit.checkpointEvery,
       segmentMaxBytes: parseSize(config.audit.segmentMaxBytes) ?? 64 * 1024 ** 2,
+    }).then((log) => {
+      log.onWritten(history.noteWritten);
+      return log;
     });
     return audit;
   };
@@ -134,7 +137,7 @@ export function assemble(layout: HomeLayout, config: Config, options: Omit<AppOp
     userPolicies,
     async gate(gateOptions = {}) {
       const { assessor } = gateOptions;
-      return new Gate({ config, home: layout.root, audit: await openAudit(), runtime, runtimes, lockdown, bus, policy, history, approver: approvals, approvalTimeoutMs, secrets, ...(assessor ? { assessor } : {}) });
+      return new Gate({ config, home: layout.root, audit: await openAudit(), runtime, runtimes, lockdown, bus, policy, history: history.source, approver: approvals, approvalTimeoutMs, secrets, ...(assessor ? { assessor } : {}) });
     },
     startControl() {
       control ??= startControlServer(layout.run, bus, approvals);
@@ -142,7 +145,7 @@ export function assemble(layout: HomeLayout, config: Config, options: Omit<AppOp
     },
     simulator() {
       const audit = { append: () => Promise.reject(new AegisError("internal", "simulate must never write the audit log")) };
-      return new Gate({ config, home: layout.root, audit, runtime, runtimes, lockdown, bus, policy, history });
+      return new Gate({ config, home: layout.root, audit, runtime, runtimes, lockdown, bus, policy, history: history.source });
     },
     async close() {
       approvals.withdrawAll("shutting down");

@@ -8,7 +8,7 @@ export { initAuditDir } from "./keys.ts";
 export { verifyLog, type VerifyFailure, type VerifyOptions, type VerifyReport } from "./verify.ts";
 export { explain, followEntries, readEntries, type EntryFilter, type Explanation } from "./query.ts";
 export { recentEntries } from "./recent.ts";
-export { RecentTail } from "./recent-tail.ts";
+export { RecentTail, type HistoryFact, type WrittenLines } from "./recent-tail.ts";
 export { consistencyProof, inclusionProof, publicKeyInfo, type ConsistencyProof, type InclusionProof } from "./proofs.ts";
 export { checkpointMessage, type Checkpoint } from "./checkpoints.ts";
 // ed25519 (native with an @noble fallback), shared with skill signing.

@@ -8,6 +8,7 @@ import { files, segmentName, segmentPath, splitLines } from "./layout.ts";
 import { Frontier, type Hash, leafHash, toHex } from "./merkle.ts";
 import { type AuditEntry, MAX_LINE_BYTES } from "./constants.ts";
 import type { AuditRecord } from "./schema.ts";
+import { historyFacts, type WrittenLines } from "./recent-tail.ts";
 import { loadTail, type Recovery, seqOf, type TailState } from "./tail.ts";
 import { nodesFor, nodePosition, TreeStore } from "./tree-store.ts";
 import { rebuildTree } from "./rebuild.ts";
@@ -30,6 +31,15 @@ interface Pending {
 
 const SYSTEM = { name: "aegisclaw", source: "system" } as const;
 
+/** The lines of one batch that go to one segment, [start, end) in its bytes. */
+interface Chunk {
+  segment: number;
+  start: number;
+  end: number;
+  lines: string[];
+  entries: AuditEntry[];
+}
+
 /**
  * The append side of the audit log. Appends from one process are group-committed (one
  * write + fsync per batch); appends from several processes are serialised by flock(2) on
@@ -45,6 +55,7 @@ export class AuditLog {
   private lockTurn: Promise<unknown> = Promise.resolve();
   private tail!: TailState;
   private frontier!: Frontier;
+  private readonly writtenListeners = new Set<(lines: WrittenLines) => void>();
 
   private constructor(
     readonly dir: string,
@@ -111,6 +122,17 @@ export class AuditLog {
       this.pending.push({ record: parsed.data, resolve, reject });
       this.draining ??= this.drain();
     });
+  }
+
+  /**
+   * Calls `listener` with each range of lines this handle writes, as soon as they are in the
+   * file (before the fsync; see RecentTail.noteWritten: the history need not read its own
+   * process's appends back).
+   * Returns the unsubscribe function.
+   */
+  onWritten(listener: (lines: WrittenLines) => void): () => void {
+    this.writtenListeners.add(listener);
+    return () => this.writtenListeners.delete(listener);
   }
 
   /** Writes a signed checkpoint of the current tree now. */
@@ -267,7 +289,7 @@ export class AuditLog {
     const startCount = this.tail.count;
     const entries: AuditEntry[] = [];
     const created: Hash[] = [];
-    const chunks: Array<{ segment: number; lines: string[] }> = [{ segment: this.tail.segment, lines: [] }];
+    const chunks: Chunk[] = [{ segment: this.tail.segment, start: this.tail.offset, end: this.tail.offset, lines: [], entries: [] }];
     let segment = this.tail.segment;
     let offset = this.tail.offset;
     let prev = this.tail.lastHash;
@@ -278,23 +300,39 @@ export class AuditLog {
       if (offset > 0 && offset + bytes.length + 1 > this.segmentMaxBytes) {
         segment += 1;
         offset = 0;
-        chunks.push({ segment, lines: [] });
+        chunks.push({ segment, start: 0, end: 0, lines: [], entries: [] });
       }
-      (chunks[chunks.length - 1] as { lines: string[] }).lines.push(line);
+      const chunk = chunks[chunks.length - 1] as Chunk;
+      chunk.lines.push(line);
       offset += bytes.length + 1;
+      chunk.end = offset;
       const hash = leafHash(bytes);
       prev = toHex(hash);
       created.push(...this.frontier.push(hash));
-      entries.push({ ...body, hash: prev });
+      const entry = { ...body, hash: prev };
+      entries.push(entry);
+      chunk.entries.push(entry);
     }
     for (const chunk of chunks) {
-      if (chunk.lines.length > 0) await appendDurably(segmentPath(this.dir, chunk.segment), `${chunk.lines.join("\n")}\n`);
+      if (chunk.lines.length > 0) await appendDurably(segmentPath(this.dir, chunk.segment), `${chunk.lines.join("\n")}\n`, () => this.announce(chunk));
     }
     if (segment !== this.tail.segment) fsyncDir(this.dir);
     this.tail = { ...this.tail, segment, offset, count: startCount + entries.length, lastHash: prev };
     this.tree.write(nodesFor(startCount), created);
     if (Math.floor(startCount / this.checkpointEvery) < Math.floor(this.tail.count / this.checkpointEvery)) this.writeCheckpoint();
     return entries;
+  }
+
+  private announce(chunk: Chunk): void {
+    if (this.writtenListeners.size === 0) return;
+    const lines = { segment: chunk.segment, start: chunk.start, end: chunk.end, facts: historyFacts(chunk.entries) };
+    for (const listener of this.writtenListeners) {
+      try {
+        listener(lines);
+      } catch {
+        // A listener's failure is its own: the lines are written either way.
+      }
+    }
   }
 
   private writeCheckpoint(): Checkpoint {

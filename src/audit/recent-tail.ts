@@ -2,39 +2,62 @@ import { existsSync, statSync } from "node:fs";
 import type { AuditEntry } from "./constants.ts";
 import { readRange } from "./io.ts";
 import { listSegments, segmentPath, splitLines } from "./layout.ts";
-import { parseEntry } from "./query.ts";
 import { recentEntries } from "./recent.ts";
 
-/** Entries kept at most, whatever the window: a flood of decisions cannot grow it further. */
-const MAX_KEPT = 20_000;
+/** What the history needs of one decision entry: whose it was, when, and whether it denied. */
+export interface HistoryFact {
+  /** `name\0source` of the actor. */
+  actor: string;
+  time: number;
+  deny: boolean;
+}
 
 /**
- * The newest entries of the log, kept up to date incrementally: each call reads only what any
- * process appended since the previous call (one stat, usually one small read), instead of
- * re-parsing the log's tail for every decision. For context such as the policy input's
+ * Lines this process appended, as its audit log wrote them: the segment, the byte range, and
+ * the history facts of the entries in it. The writer hands these over so that a tail in the
+ * same process (or one of its threads) need not read and parse its own appends back.
+ */
+export interface WrittenLines {
+  segment: number;
+  start: number;
+  end: number;
+  facts: HistoryFact[];
+}
+
+/** The history facts of some entries (decisions only). */
+export function historyFacts(entries: readonly AuditEntry[]): HistoryFact[] {
+  const facts: HistoryFact[] = [];
+  for (const entry of entries) {
+    const time = Date.parse(entry.time);
+    if (entry.type !== "decision" || !entry.actor || !Number.isFinite(time)) continue;
+    facts.push({ actor: actorKey(entry.actor), time, deny: entry.decision?.kind === "deny" });
+  }
+  return facts;
+}
+
+/** Written ranges kept at most while waiting to be reached: a tail nobody asks never grows further. */
+const MAX_PENDING_WRITES = 4096;
+
+/**
+ * Per-actor counts of recent decisions and denials from the log, kept up to date incrementally:
+ * each call stats the newest segment and reads only what was appended since the previous call,
+ * whoever appended it (any process or thread), instead of re-parsing the log's tail for every
+ * decision. Ranges this process wrote itself and announced with {@link noteWritten} are taken
+ * from the announcement instead of being read back. For context such as the policy input's
  * history, not for integrity: it starts from `recentEntries` and skips lines it cannot parse.
  */
 export class RecentTail {
   private segment = -1;
   private offset = 0;
-  private kept: AuditEntry[] = [];
-  /** Per actor ("name\0source"): decision times and deny times, oldest first, pruned lazily. */
+  /** Per actor: decision times and deny times, oldest first, pruned lazily. */
   private readonly byActor = new Map<string, { decisions: Window; denies: Window }>();
+  /** Announced ranges not reached yet, by `segment:start`. */
+  private readonly written = new Map<string, WrittenLines>();
 
   constructor(
     private readonly dir: string,
     private readonly windowMs: number,
   ) {}
-
-  /** Entries no older than the window (oldest first), including other processes' appends. */
-  entries(now = Date.now()): readonly AuditEntry[] {
-    this.catchUp();
-    const since = now - this.windowMs;
-    if (this.kept.length > MAX_KEPT) this.kept = this.kept.slice(-MAX_KEPT);
-    const firstFresh = this.kept.findIndex((entry) => Date.parse(entry.time) >= since);
-    if (firstFresh !== 0) this.kept = firstFresh === -1 ? [] : this.kept.slice(firstFresh);
-    return this.kept;
-  }
 
   /**
    * How many decisions (and denials) `actor` had within the window: O(1) amortised per call,
@@ -42,10 +65,21 @@ export class RecentTail {
    */
   history(actor: { name: string; source: string }, now = Date.now()): { decisions: number; denies: number } {
     this.catchUp();
-    const counts = this.byActor.get(`${actor.name}\0${actor.source}`);
+    const counts = this.byActor.get(actorKey(actor));
     if (!counts) return { decisions: 0, denies: 0 };
     const since = now - this.windowMs;
     return { decisions: counts.decisions.countSince(since), denies: counts.denies.countSince(since) };
+  }
+
+  /**
+   * Takes the facts of lines this process wrote. Whether they arrive before or after the tail
+   * reaches those bytes does not matter: a range already read is ignored, one not yet reached
+   * is used instead of reading it when the tail gets there.
+   */
+  noteWritten(lines: WrittenLines): void {
+    if (lines.segment < this.segment || (lines.segment === this.segment && lines.start < this.offset)) return;
+    if (this.written.size >= MAX_PENDING_WRITES) this.written.clear();
+    this.written.set(`${lines.segment}:${lines.start}`, lines);
   }
 
   /**
@@ -75,43 +109,62 @@ export class RecentTail {
   /** A new segment, or a truncated one (crash recovery): start again from its tail. */
   private restart(segment: number, size: number): void {
     this.segment = segment;
-    this.kept = [];
     this.byActor.clear();
-    for (const entry of recentEntries(this.dir)) this.keep(entry);
+    for (const fact of historyFacts(recentEntries(this.dir))) this.keep(fact);
     this.offset = size;
+    for (const [key, lines] of this.written) if (lines.segment < segment || (lines.segment === segment && lines.start < size)) this.written.delete(key);
   }
 
-  private keep(entry: AuditEntry): void {
-    this.kept.push(entry);
-    if (entry.type !== "decision") return;
-    const key = `${entry.actor.name}\0${entry.actor.source}`;
-    let counts = this.byActor.get(key);
-    if (!counts) this.byActor.set(key, (counts = { decisions: new Window(), denies: new Window() }));
-    const time = Date.parse(entry.time);
-    counts.decisions.add(time);
-    if (entry.decision?.kind === "deny") counts.denies.add(time);
+  private keep(fact: HistoryFact): void {
+    let counts = this.byActor.get(fact.actor);
+    if (!counts) this.byActor.set(fact.actor, (counts = { decisions: new Window(), denies: new Window() }));
+    counts.decisions.add(fact.time);
+    if (fact.deny) counts.denies.add(fact.time);
     // Pruning as entries arrive keeps an actor that is never asked about from growing without end.
-    counts.decisions.countSince(time - this.windowMs);
-    counts.denies.countSince(time - this.windowMs);
+    counts.decisions.countSince(fact.time - this.windowMs);
+    counts.denies.countSince(fact.time - this.windowMs);
   }
 
+  /** Consumes [offset, size): announced ranges from their facts, the rest (other writers) from the file. */
   private readNew(path: string, size: number): void {
-    const bytes = readRange(path, this.offset, size);
+    while (this.offset < size) {
+      const key = `${this.segment}:${this.offset}`;
+      const announced = this.written.get(key);
+      if (announced && announced.end <= size) {
+        this.written.delete(key);
+        for (const fact of announced.facts) this.keep(fact);
+        this.offset = announced.end;
+        continue;
+      }
+      const consumed = this.readLines(path, size);
+      // A line still being written stays for the next call.
+      if (consumed === 0) return;
+    }
+  }
+
+  /** Reads whole lines from the file at `offset`, up to `size` or the next announced range; returns the bytes consumed. */
+  private readLines(path: string, size: number): number {
+    let stop = size;
+    for (const lines of this.written.values()) if (lines.segment === this.segment && lines.start > this.offset && lines.start < stop) stop = lines.start;
+    const bytes = readRange(path, this.offset, stop);
     const { lines } = splitLines(bytes);
     let consumed = 0;
     for (const [from, to] of lines) {
       try {
-        this.keep(parseEntry(bytes.subarray(from, to)));
+        const entry = JSON.parse(Buffer.from(bytes.subarray(from, to)).toString("utf8")) as AuditEntry;
+        for (const fact of historyFacts([entry])) this.keep(fact);
       } catch {
         // not an entry we can read; verifyLog reports it
       }
       consumed = to + 1;
     }
-    // A line still being written stays for the next call.
     this.offset += consumed;
-    // Trimmed in steps, not on every call: slicing 20,000 entries per decision cost more than the rest.
-    if (this.kept.length > 2 * MAX_KEPT) this.kept = this.kept.slice(-MAX_KEPT);
+    return consumed;
   }
+}
+
+function actorKey(actor: { name: string; source: string }): string {
+  return `${actor.name}\0${actor.source}`;
 }
 
 /** Times in arrival order; counting those since a moment drops older ones for good. */

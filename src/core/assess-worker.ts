@@ -38,7 +38,7 @@ function assessorFor(init: AssessWorkerInit): Assessor {
     config: init.config,
     home: layout.root,
     lockdown: new LockdownStore(layout.lockdownFile),
-    history: auditHistory(layout.audit),
+    history: auditHistory(layout.audit).source,
     policy: createCombinedEngine(configuredEngines(init.config.policy.template, init.userPolicies)),
   });
 }

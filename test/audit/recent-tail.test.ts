@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { AuditLog, initAuditDir, RecentTail } from "../../src/audit/index.ts";
+import { AuditLog, initAuditDir, RecentTail, type WrittenLines } from "../../src/audit/index.ts";
 import { tempDir } from "../helpers/temp-home.ts";
 
 const actor = { name: "tester", source: "cli" as const };
@@ -11,16 +12,59 @@ test("recent tail: sees appends made after it started, by any writer, and drops 
   const first = await AuditLog.open(dir);
   await first.append({ type: "decision", actor, note: "one" });
   const tail = new RecentTail(dir, 60_000);
-  expect(tail.entries().map((e) => e.note)).toEqual(["one"]);
+  expect(tail.history(actor).decisions).toBe(1);
   // Another writer (another process's log handle) appends; the tail reads only the new bytes.
   const second = await AuditLog.open(dir);
   await second.append({ type: "decision", actor, note: "two" });
   await first.append({ type: "decision", actor, note: "three" });
-  expect(tail.entries().map((e) => e.note)).toEqual(["one", "two", "three"]);
+  expect(tail.history(actor).decisions).toBe(3);
   // Ten minutes later nothing is inside a one-minute window.
-  expect(tail.entries(Date.now() + 600_000)).toEqual([]);
+  expect(tail.history(actor, Date.now() + 600_000).decisions).toBe(0);
   await first.close();
   await second.close();
+});
+
+test("recent tail: lines its own process announced are counted from the announcement, not read back", async () => {
+  const dir = join(tempDir(), "audit");
+  await initAuditDir(dir);
+  const log = await AuditLog.open(dir);
+  const tail = new RecentTail(dir, 60_000);
+  expect(tail.history(actor).decisions).toBe(0);
+  const announced: WrittenLines[] = [];
+  log.onWritten((lines) => {
+    announced.push(lines);
+    tail.noteWritten(lines);
+  });
+  await log.append({ type: "decision", actor, decision: { kind: "deny", reasons: [] } });
+  // Blank the line on disk (same length): read back, it would count nothing.
+  const [lines] = announced;
+  const path = join(dir, "segment-000001.jsonl");
+  const bytes = readFileSync(path);
+  bytes.fill(0x20, lines?.start, (lines?.end ?? 1) - 1);
+  writeFileSync(path, bytes);
+  expect(tail.history(actor)).toEqual({ decisions: 1, denies: 1 });
+  await log.close();
+});
+
+test("recent tail: an announcement of lines already read, and a writer that does not announce, are each counted once", async () => {
+  const dir = join(tempDir(), "audit");
+  await initAuditDir(dir);
+  const announcing = await AuditLog.open(dir);
+  const silent = await AuditLog.open(dir);
+  const tail = new RecentTail(dir, 60_000);
+  expect(tail.history(actor).decisions).toBe(0);
+  let late: WrittenLines | undefined;
+  const stop = announcing.onWritten((lines) => (late = lines));
+  await announcing.append({ type: "decision", actor, note: "read before its announcement" });
+  expect(tail.history(actor).decisions).toBe(1);
+  if (late) tail.noteWritten(late);
+  expect(tail.history(actor).decisions).toBe(1);
+  stop();
+  announcing.onWritten((lines) => tail.noteWritten(lines));
+  for (let i = 0; i < 6; i++) await (i % 2 ? silent : announcing).append({ type: "decision", actor, decision: { kind: i % 3 ? "allow" : "deny", reasons: [] } });
+  expect(tail.history(actor)).toEqual({ decisions: 7, denies: 2 });
+  await announcing.close();
+  await silent.close();
 });
 
 test("recent tail: per-actor history counts decisions and denials inside the window only", async () => {
@@ -51,8 +95,7 @@ test("recent tail: follows the log into the next segment", async () => {
   expect(tail.history(actor).decisions).toBeGreaterThan(0);
   const before = tail.history(actor).decisions;
   for (let i = 6; i < 12; i++) await log.append({ type: "decision", actor, decision: { kind: "deny", reasons: [] }, note: `n${i}` });
-  // Each entry is ~200 bytes, so the log rolled over at least once more; the newest entry is seen.
-  expect(tail.entries().at(-1)?.note).toBe("n11");
+  // Each entry is ~200 bytes, so the log rolled over at least once more; the newest entries are seen.
   expect(tail.history(actor).denies).toBeGreaterThan(0);
   expect(tail.history(actor).decisions).toBeGreaterThanOrEqual(before);
   await log.close();
