@@ -90,17 +90,31 @@ function refuseKnownValues(texts: readonly string[], known: readonly KnownSecret
   if (known.length === 0) return;
   const line = Buffer.from(texts.join(" ")).toString("latin1");
   const found = new Set<string>();
-  for (const secret of known) {
-    for (const value of new Set([secret.value, secret.value.trim()])) {
-      if ([...value].length < MIN_SECRET_LENGTH) continue;
-      if (secretVariants(value).some((form) => line.includes(Buffer.from(form).toString("latin1")))) found.add(secret.name);
-    }
-  }
+  for (const secret of known) if (searchableForms(secret).some((form) => line.includes(form))) found.add(secret.name);
   const names = [...found];
   if (names.length === 0) return;
   throw new AegisError("bad-input", `the command line or environment contains the value of secret ${names.join(", ")} (or an encoding of it); nothing was run or recorded`, {
     hint: `a command line is recorded in the audit log and shown by ps, and both are visible in docker inspect: grant --scope secrets.read:${names[0]} and read /run/secrets/${names[0]} inside the sandbox`,
   });
+}
+
+/**
+ * Every encoding of a known value (and of it trimmed) as latin1 text, computed once per known
+ * secret: the resolver hands out the same objects while the store is unchanged, and every
+ * decision checks its command line against all of them.
+ */
+const formsOf = new WeakMap<KnownSecret, string[]>();
+function searchableForms(secret: KnownSecret): string[] {
+  let forms = formsOf.get(secret);
+  if (!forms) {
+    forms = [];
+    for (const value of new Set([secret.value, secret.value.trim()])) {
+      if ([...value].length < MIN_SECRET_LENGTH) continue;
+      for (const form of secretVariants(value)) forms.push(Buffer.from(form).toString("latin1"));
+    }
+    formsOf.set(secret, forms);
+  }
+  return forms;
 }
 
 /**

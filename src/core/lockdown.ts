@@ -1,7 +1,6 @@
-import { type BigIntStats, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { AegisError } from "../shared/index.ts";
-import { writeFileAtomic } from "../shared/index.ts";
+import { AegisError, fileSignature, type FileSignature, writeFileAtomic } from "../shared/index.ts";
 
 /** The persisted lockdown flag (`state/lockdown.json`). */
 export const LockdownState = z
@@ -13,14 +12,6 @@ export const LockdownState = z
   })
   .strict();
 export type LockdownState = z.infer<typeof LockdownState>;
-
-/**
- * A flag file changed less than this long before it was read is never cached: file timestamps
- * come from a coarse clock (a kernel tick on ext4 and most Linux file systems, whole seconds on
- * a few), so two changes inside one tick could otherwise leave the same inode, size and times
- * behind. Once a file is this old, any later change gets a later timestamp. Racy-git's rule.
- */
-const SETTLED_MS = 1000;
 
 /**
  * Reads and writes the lockdown flag. Fail closed: a flag file that exists but cannot be read
@@ -36,16 +27,15 @@ export class LockdownStore {
   constructor(private readonly file: string) {}
 
   read(): LockdownState {
-    let stat: BigIntStats | undefined;
+    let signature: FileSignature;
     try {
-      stat = statSync(this.file, { bigint: true, throwIfNoEntry: false });
+      signature = fileSignature([this.file]);
     } catch (error) {
       return { active: true, reason: `lockdown state unreadable (${(error as Error).message}); treated as locked` };
     }
-    if (!stat) return { active: false };
-    const key = `${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+    if (signature.firstMissing) return { active: false };
+    const { key } = signature;
     if (this.cache?.key === key) return { ...this.cache.state };
-    const readAt = Date.now();
     let text: string;
     try {
       text = readFileSync(this.file, "utf8");
@@ -60,7 +50,7 @@ export class LockdownStore {
       return { active: true, reason: `lockdown state ${this.file} is malformed; treated as locked (run \`aegisclaw unlock\` to reset)` };
     }
     // Only a well-formed flag that had settled before it was read is kept (see SETTLED_MS).
-    this.cache = readAt - Number(stat.ctimeMs) > SETTLED_MS ? { key, state } : undefined;
+    this.cache = signature.settled ? { key, state } : undefined;
     return { ...state };
   }
 

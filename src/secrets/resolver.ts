@@ -1,4 +1,4 @@
-import { AegisError } from "../shared/index.ts";
+import { AegisError, fileSignature } from "../shared/index.ts";
 import { AgeSecretStore } from "./age-store.ts";
 import { openSecretBackend, type OpenedBackend, type SecretBackendKind, type SecretsSettings } from "./open-backend.ts";
 
@@ -27,6 +27,7 @@ export interface RunSecretSource {
   /**
    * Values of the local age store that can be read without a person (an unsealed identity, or
    * one already unlocked in this process), plus every value `read` returned in this process.
+   * The same objects come back while a value is unchanged, so callers may cache work per object.
    */
   known(): Promise<KnownSecret[]>;
 }
@@ -54,8 +55,11 @@ export class SecretResolver implements RunSecretSource {
   private local: AgeSecretStore | undefined;
   /** How many `read` calls are under way: only they may ask a person for the passphrase. */
   private asking = 0;
-  private readonly resolved = new Map<string, string>();
+  /** Values `read` returned in this process, as the same objects every time (callers may cache per object). */
+  private readonly resolved = new Map<string, KnownSecret>();
   private readonly decrypted = new Map<string, { updated: string; value: string }>();
+  /** The local store's known values, while the files they came from are unchanged (see localValues). */
+  private localCache: { paths: string[]; key: string; values: KnownSecret[] } | undefined;
 
   constructor(private readonly options: SecretResolverOptions) {}
 
@@ -87,7 +91,9 @@ export class SecretResolver implements RunSecretSource {
     } finally {
       this.asking--;
     }
-    for (const [name, value] of values) this.resolved.set(name, value);
+    for (const [name, value] of values) if (this.resolved.get(name)?.value !== value) this.resolved.set(name, { name, value });
+    // Reading may have unlocked a sealed store: its other values can be known from now on.
+    this.localCache = undefined;
     return values;
   }
 
@@ -99,12 +105,37 @@ export class SecretResolver implements RunSecretSource {
       // A store that cannot be read without a person (or at all) adds nothing to redact; runs
       // that need it fail in `check` or `read` with the reason.
     }
-    for (const [name, value] of this.resolved) known.push({ name, value });
+    known.push(...this.resolved.values());
     return known;
   }
 
+  /**
+   * The local store's values this process can read without a person. Every decision asks (the
+   * redactor and the argv check need them), so they are kept while one stat per file shows the
+   * store unchanged: its identity, its directory (a secret set, removed or rotated: every change
+   * renames a file into it) and its index and rotation files. Values themselves are cached by
+   * their `updated` time in the index, as before.
+   */
   private async localValues(): Promise<KnownSecret[]> {
     const store = this.localStore();
+    const { dir, identity, identityNew, index, rotationMarker } = store.paths;
+    const paths = [identity, dir, identityNew, index, rotationMarker];
+    const cached = this.localCache;
+    // Taken before anything is read: a change while reading makes the next signature differ.
+    const signature = fileSignature(cached?.paths ?? paths);
+    if (cached && signature.key === cached.key) return cached.values;
+    if (signature.firstMissing) {
+      // No store (yet): one stat of where its identity would be, until one appears.
+      this.localCache = { paths: [identity], key: "-|", values: [] };
+      return [];
+    }
+    const current = cached && cached.paths.length !== paths.length ? fileSignature(paths) : signature;
+    const values = await this.readLocalValues(store);
+    this.localCache = current.settled ? { paths, key: current.key, values } : undefined;
+    return values;
+  }
+
+  private async readLocalValues(store: AgeSecretStore): Promise<KnownSecret[]> {
     if (!store.isInitialised()) return [];
     // Unlocking a sealed identity costs a deliberately slow scrypt: only when a run needs it.
     if (store.isPassphraseProtected() && !store.isUnlocked()) return [];
