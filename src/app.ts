@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { ApprovalQueue, startControlServer, type ControlServer } from "./approvals/index.ts";
 import { AuditLog } from "./audit/index.ts";
-import { EventBus, Gate, homeLayout, limitsFrom, loadConfig, LockdownStore, parseDuration, parseSize, requireInitialisedHome, type Assessor, type Config, type HomeLayout } from "./core/index.ts";
+import { EventBus, Gate, homeLayout, limitsFrom, loadConfig, LockdownStore, parseDuration, parseSize, requireInitialisedHome, type Assessor, type Config, type HistorySource, type HomeLayout } from "./core/index.ts";
 import { auditHistory } from "./core/audit-history.ts";
 import { egressAuditor } from "./core/egress-audit.ts";
 import { poolRefusalAuditor } from "./core/sandbox-audit.ts";
@@ -34,6 +34,8 @@ export interface App {
   killAllSandboxes(): Promise<number>;
   /** Opens the audit log once (lazily: it takes the signing key and a file lock per append). */
   openAudit(): Promise<AuditLog>;
+  /** The policy input's history from this home's audit log (this process's own appends are announced to it, not read back). */
+  history: HistorySource;
   /** The user policies the Gate decides with, as read when the app was built (decision workers get these). */
   userPolicies: readonly UserPolicySource[];
   /** The Gate, with the audit log opened; `assessor` moves validation and policy elsewhere (decision workers). */
@@ -134,6 +136,7 @@ export function assemble(layout: HomeLayout, config: Config, options: Omit<AppOp
     runtimes,
     killAllSandboxes,
     openAudit,
+    history: history.source,
     userPolicies,
     async gate(gateOptions = {}) {
       const { assessor } = gateOptions;

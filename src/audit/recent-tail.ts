@@ -83,22 +83,24 @@ export class RecentTail {
   }
 
   /**
-   * Reads what was appended since the last call. The segment list is read only when a next
-   * segment exists (or on the first call): a stat or two per decision instead of a readdir.
+   * Reads what was appended since the last call: one stat of the segment it follows. Only when
+   * that segment has not grown does it look for a next one (a roll-over by any writer leaves the
+   * old segment as it was), so entries in a segment another writer just started are counted
+   * one call later, never lost; the listing is read only then and on the first call.
    */
   private catchUp(): void {
-    let newest = this.segment;
-    if (newest < 0 || existsSync(segmentPath(this.dir, newest + 1))) {
-      const listed = listSegments(this.dir).at(-1);
-      if (listed === undefined) return;
-      newest = listed;
+    if (this.segment >= 0) {
+      const path = segmentPath(this.dir, this.segment);
+      const size = sizeOf(path);
+      if (size !== undefined && size > this.offset) return this.readNew(path, size);
+      if (size === this.offset && !existsSync(segmentPath(this.dir, this.segment + 1))) return;
     }
+    const newest = listSegments(this.dir).at(-1);
+    if (newest === undefined) return;
     const path = segmentPath(this.dir, newest);
-    let size: number;
-    try {
-      size = statSync(path).size;
-    } catch {
-      // Our segment vanished (only tampering removes one): look again from the listing next time.
+    const size = sizeOf(path);
+    // Our segment vanished (only tampering removes one): look again from the listing next time.
+    if (size === undefined) {
       this.segment = -1;
       return;
     }
@@ -160,6 +162,14 @@ export class RecentTail {
     }
     this.offset += consumed;
     return consumed;
+  }
+}
+
+function sizeOf(path: string): number | undefined {
+  try {
+    return statSync(path).size;
+  } catch {
+    return undefined;
   }
 }
 

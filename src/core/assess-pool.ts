@@ -3,7 +3,9 @@
  * `serve` decides on every core while its main thread keeps HTTP, the audit append (one writer,
  * one chain), approvals and execution. Each worker gets the main thread's config and user
  * policies in its first message, so every thread decides with the same policy; each reads the
- * lockdown flag and the audit history itself, from the same files, as any process does.
+ * lockdown flag itself, from the same file, as any process does. The actor's history comes with
+ * each request from the main thread, whose view of the audit log counts its own appends as it
+ * writes them (a worker would have to read and parse every one back).
  *
  * Fail closed: a request whose worker dies is answered with an error, never a decision, and a
  * worker that dies is replaced; one that cannot start stops the pool from starting at all.
@@ -15,6 +17,7 @@ import type { RunRequest } from "./action.ts";
 import type { AssessReply, AssessRequest, AssessWorkerInit } from "./assess-protocol.ts";
 import type { Config } from "./config.ts";
 import type { Assessment, Assessor } from "./gate-assess.ts";
+import { NO_HISTORY, type HistorySource } from "./gate-prepare.ts";
 
 /** How long a worker may take to load its policies before the pool gives up. */
 const START_TIMEOUT_MS = 15_000;
@@ -33,6 +36,8 @@ export interface AssessPoolOptions {
   home: string;
   config: Config;
   userPolicies: readonly UserPolicySource[];
+  /** The policy input's history, asked on this thread for each request. */
+  history: HistorySource;
   log: (line: string) => void;
   /** The worker module (default: assess-worker.ts, or its copy in the compiled binary); tests give a failing one. */
   workerUrl?: URL;
@@ -130,7 +135,7 @@ export async function startAssessPool(options: AssessPoolOptions): Promise<Asses
       return new Promise<Assessment>((resolve, reject) => {
         member.pending.set(id, { resolve, reject });
         try {
-          member.worker.postMessage({ type: "assess", id, input, runtimeName } satisfies AssessRequest);
+          member.worker.postMessage({ type: "assess", id, input, runtimeName, history: historyOf(options.history, input) } satisfies AssessRequest);
         } catch (error) {
           // A request that cannot be cloned (not plain JSON data) is bad input, as for the local assessor.
           member.pending.delete(id);
@@ -146,6 +151,13 @@ export async function startAssessPool(options: AssessPoolOptions): Promise<Asses
       }
     },
   };
+}
+
+/** The history of the request's actor; an actor the worker will refuse as malformed has none. */
+function historyOf(history: HistorySource, input: RunRequest) {
+  const actor: unknown = input.actor;
+  const valid = typeof actor === "object" && actor !== null && typeof (actor as { name?: unknown }).name === "string" && typeof (actor as { source?: unknown }).source === "string";
+  return (valid ? history : NO_HISTORY)(actor as { name: string; source: string });
 }
 
 /**

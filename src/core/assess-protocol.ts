@@ -1,5 +1,5 @@
 /** The messages between the Gate's thread and its decision workers (assess-pool.ts, assess-worker.ts). */
-import type { UserPolicySource } from "../policy/index.ts";
+import type { PolicyHistory, UserPolicySource } from "../policy/index.ts";
 import type { ErrorCode } from "../shared/index.ts";
 import type { RunRequest } from "./action.ts";
 import type { Config } from "./config.ts";
@@ -18,6 +18,8 @@ export interface AssessRequest {
   id: number;
   input: RunRequest;
   runtimeName: string;
+  /** The actor's history, from the main thread's view of the audit log (which need not read its own appends back). */
+  history: PolicyHistory;
 }
 
 export type AssessReply =

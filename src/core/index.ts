@@ -3,7 +3,7 @@ export { RunRequest, requestHash } from "./action.ts";
 export { writeFileAtomic } from "../shared/index.ts";
 export { Config, PolicyTemplate, defaultGrants, loadConfig, parseConfig, renderDefaultConfig, setPolicyTemplate } from "./config.ts";
 export { EventBus, type AegisEvent, type AegisEventType, type EventEnvelope } from "./events.ts";
-export { HISTORY_WINDOW_SECONDS, historyFrom, limitsFrom } from "./gate-prepare.ts";
+export { HISTORY_WINDOW_SECONDS, historyFrom, limitsFrom, type HistorySource } from "./gate-prepare.ts";
 export { DEFAULT_APPROVAL_TIMEOUT_MS, type Approver } from "./gate-approval.ts";
 export { type Assessment, type Assessor } from "./gate-assess.ts";
 export { defaultDecisionWorkers, startAssessPool, type AssessPool } from "./assess-pool.ts";

@@ -150,7 +150,22 @@ function netTargetOf(scope: Scope): NetTarget | undefined {
   return { host: scope.host, hostKind: scope.hostKind, wildcard: scope.wildcard === true, port: scope.port };
 }
 
+/** Parsed scopes by role and text, frozen: the Gate parses the same few scopes on every decision. */
+const parsedScopes = new Map<string, Scope>();
+const MAX_PARSED_SCOPES = 4096;
+
 function parseAs(text: string, role: ScopeRole): Scope {
+  const key = `${role}\0${text}`;
+  let scope = parsedScopes.get(key);
+  if (scope) return scope;
+  // Parsing is a pure function of the text and role; failures are not kept (they throw).
+  scope = Object.freeze(parseFresh(text, role));
+  if (parsedScopes.size >= MAX_PARSED_SCOPES) parsedScopes.clear();
+  parsedScopes.set(key, scope);
+  return scope;
+}
+
+function parseFresh(text: string, role: ScopeRole): Scope {
   // Quoted only for an error: parsing runs several times per decision and nearly always succeeds.
   const shown = () => quoteForMessage(text);
   if (text !== text.trim()) throw new AegisError("bad-input", `scope ${shown()} has leading or trailing whitespace`, { hint: "remove the spaces" });

@@ -87,7 +87,7 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
   const maxBodyBytes = options.maxBodyBytes ?? 256 * 1024;
 
   const workers = options.decisionWorkers ?? defaultDecisionWorkers();
-  const pool: AssessPool | undefined = workers > 0 ? await startAssessPool({ size: workers, home: app.layout.root, config: app.config, userPolicies: app.userPolicies, log }) : undefined;
+  const pool: AssessPool | undefined = workers > 0 ? await startAssessPool({ size: workers, home: app.layout.root, config: app.config, userPolicies: app.userPolicies, history: app.history, log }) : undefined;
   const gate = await app.gate(pool ? { assessor: pool } : {}).catch(async (error: unknown) => {
     await pool?.close();
     throw error;

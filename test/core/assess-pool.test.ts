@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { createApp, type App } from "../../src/app.ts";
-import { readEntries } from "../../src/audit/index.ts";
+import { AuditLog, readEntries } from "../../src/audit/index.ts";
 import { startAssessPool, type AssessPool, type Gate, type RunRequest } from "../../src/core/index.ts";
+import { NO_HISTORY } from "../../src/core/gate-prepare.ts";
 import type { UserPolicySource } from "../../src/policy/index.ts";
 import { AegisError, isAegisError } from "../../src/shared/index.ts";
 import { aegis, BINARY, firstLine, useCompiledBinary } from "../helpers/cli.ts";
@@ -14,7 +15,7 @@ const opened: Array<{ app: App; pool: AssessPool }> = [];
 async function fixture(options: { template?: "strict" | "standard" | "permissive"; userPolicies?: UserPolicySource[] } = {}) {
   const { home, config } = await tempHome(options.template ?? "standard");
   const app = createApp(home, { config });
-  const pool = await startAssessPool({ size: 2, home, config: app.config, userPolicies: options.userPolicies ?? [...app.userPolicies], log: () => {} });
+  const pool = await startAssessPool({ size: 2, home, config: app.config, userPolicies: options.userPolicies ?? [...app.userPolicies], history: app.history, log: () => {} });
   opened.push({ app, pool });
   return { home, app, pool, local: await app.gate(), pooled: await app.gate({ assessor: pool }) };
 }
@@ -73,11 +74,17 @@ describe("decision workers", () => {
     expect(result.rules).toContain("policy.user-unbuilt");
   });
 
-  test("assess-pool: decisions the main thread recorded count in the workers' history", async () => {
-    const { pool, pooled } = await fixture();
+  test("assess-pool: decisions the main thread recorded, and another process's, count in the workers' history", async () => {
+    const { pool, pooled, app } = await fixture();
     for (let i = 0; i < 5; i++) await pooled.decide({ argv: ["true"], actor });
     const { prepared } = await pool.assess({ argv: ["true"], actor }, "docker");
-    expect(prepared.policyInput.history.recentDecisions).toBeGreaterThanOrEqual(5);
+    expect(prepared.policyInput.history.recentDecisions).toBe(5);
+    // Another writer's handle on the same log (what a CLI run in another shell has).
+    const other = await AuditLog.open(app.layout.audit);
+    for (let i = 0; i < 3; i++) await other.append({ type: "decision", actor, decision: { kind: "deny", reasons: [] } });
+    await other.close();
+    const { prepared: later } = await pool.assess({ argv: ["true"], actor }, "docker");
+    expect(later.policyInput.history).toMatchObject({ recentDecisions: 8, recentDenies: 3 });
   });
 
   test("assess-pool: after close nothing is decided: requests are refused with an error, never a verdict", async () => {
@@ -94,7 +101,7 @@ describe("decision workers", () => {
     const { home, config } = await tempHome();
     const logs: string[] = [];
     const crashing = new URL("../fixtures/workers/crashing-assess-worker.ts", import.meta.url);
-    const pool = await startAssessPool({ size: 1, home, config, userPolicies: [], log: (line) => logs.push(line), workerUrl: crashing });
+    const pool = await startAssessPool({ size: 1, home, config, userPolicies: [], history: NO_HISTORY, log: (line) => logs.push(line), workerUrl: crashing });
     const app = createApp(home, { config });
     opened.push({ app, pool });
     const gate = await app.gate({ assessor: pool });
@@ -117,7 +124,7 @@ describe("decision workers", () => {
   test("assess-pool: a size that is not a positive integer is refused before any thread starts", async () => {
     const { home, config } = await tempHome();
     for (const size of [0, -1, 1.5, Number.NaN]) {
-      const error = await startAssessPool({ size, home, config, userPolicies: [], log: () => {} }).then(
+      const error = await startAssessPool({ size, home, config, userPolicies: [], history: NO_HISTORY, log: () => {} }).then(
         () => undefined,
         (thrown: unknown) => thrown,
       );
