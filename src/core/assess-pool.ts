@@ -14,10 +14,16 @@ import { availableParallelism } from "node:os";
 import type { UserPolicySource } from "../policy/index.ts";
 import { AegisError } from "../shared/index.ts";
 import type { RunRequest } from "./action.ts";
-import type { AssessReply, AssessRequest, AssessWorkerInit } from "./assess-protocol.ts";
+import type { AssessBatch, AssessReply, AssessRequest, AssessWorkerInit } from "./assess-protocol.ts";
 import type { Config } from "./config.ts";
 import type { Assessment, Assessor } from "./gate-assess.ts";
 import { NO_HISTORY, type HistorySource } from "./gate-prepare.ts";
+
+/**
+ * Requests per message at most: fewer messages cost less CPU, but a worker answers a message
+ * only once all of it is decided, so a large batch makes its first request wait for the last.
+ */
+const MAX_BATCH = 8;
 
 /** How long a worker may take to load its policies before the pool gives up. */
 const START_TIMEOUT_MS = 15_000;
@@ -56,6 +62,8 @@ interface Pending {
 interface Member {
   worker: Worker;
   pending: Map<number, Pending>;
+  /** Requests of this event-loop turn, sent together at its end (see assess-protocol.ts). */
+  outbox: AssessRequest[];
 }
 
 /** Starts `size` workers and resolves once every one has loaded its policies. */
@@ -68,7 +76,7 @@ export async function startAssessPool(options: AssessPoolOptions): Promise<Asses
 
   const spawn = async (): Promise<Member> => {
     const worker = new Worker(options.workerUrl ?? workerUrl());
-    const member: Member = { worker, pending: new Map() };
+    const member: Member = { worker, pending: new Map(), outbox: [] };
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new AegisError("unavailable", `a decision worker did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
       worker.onmessage = (event: MessageEvent<AssessReply>) => {
@@ -107,12 +115,38 @@ export async function startAssessPool(options: AssessPoolOptions): Promise<Asses
   };
 
   const settle = (member: Member, reply: AssessReply) => {
-    if (reply.type !== "assessed" && reply.type !== "refused") return;
-    const waiting = member.pending.get(reply.id);
-    if (!waiting) return;
-    member.pending.delete(reply.id);
-    if (reply.type === "assessed") waiting.resolve(reply.assessment);
-    else waiting.reject(new AegisError(reply.error.code, reply.error.message, reply.error.hint === undefined ? {} : { hint: reply.error.hint }));
+    if (reply.type !== "answers") return;
+    for (const answer of reply.answers) {
+      const waiting = member.pending.get(answer.id);
+      if (!waiting) continue;
+      member.pending.delete(answer.id);
+      if ("assessment" in answer) waiting.resolve(JSON.parse(answer.assessment) as Assessment);
+      else waiting.reject(new AegisError(answer.error.code, answer.error.message, answer.error.hint === undefined ? {} : { hint: answer.error.hint }));
+    }
+  };
+
+  /** Sends a member's outbox, a few requests per message; a request that cannot be cloned is refused alone. */
+  const flush = (member: Member) => {
+    while (member.outbox.length > 0) send(member, member.outbox.splice(0, MAX_BATCH));
+  };
+
+  const send = (member: Member, requests: AssessRequest[]) => {
+    if (!members.includes(member)) return;
+    try {
+      member.worker.postMessage({ type: "assess", requests } satisfies AssessBatch);
+      return;
+    } catch {
+      // Find the culprit(s): each request on its own.
+    }
+    for (const request of requests) {
+      try {
+        member.worker.postMessage({ type: "assess", requests: [request] } satisfies AssessBatch);
+      } catch (error) {
+        // Not plain JSON data: bad input, as for the local assessor.
+        member.pending.get(request.id)?.reject(new AegisError("bad-input", `request cannot be assessed: ${(error as Error).message}`));
+        member.pending.delete(request.id);
+      }
+    }
   };
 
   const started = await Promise.allSettled(Array.from({ length: options.size }, spawn));
@@ -134,13 +168,8 @@ export async function startAssessPool(options: AssessPoolOptions): Promise<Asses
       const id = nextId++;
       return new Promise<Assessment>((resolve, reject) => {
         member.pending.set(id, { resolve, reject });
-        try {
-          member.worker.postMessage({ type: "assess", id, input, runtimeName, history: historyOf(options.history, input) } satisfies AssessRequest);
-        } catch (error) {
-          // A request that cannot be cloned (not plain JSON data) is bad input, as for the local assessor.
-          member.pending.delete(id);
-          reject(new AegisError("bad-input", `request cannot be assessed: ${(error as Error).message}`));
-        }
+        if (member.outbox.length === 0) setImmediate(() => flush(member));
+        member.outbox.push({ id, input, runtimeName, history: historyOf(options.history, input) });
       });
     },
     async close() {

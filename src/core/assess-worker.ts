@@ -8,7 +8,7 @@
  */
 import { createCombinedEngine, configuredEngines } from "../policy/index.ts";
 import { AegisError } from "../shared/index.ts";
-import type { AssessReply, AssessRequest, AssessWorkerInit } from "./assess-protocol.ts";
+import type { AssessAnswer, AssessBatch, AssessReply, AssessRequest, AssessWorkerInit } from "./assess-protocol.ts";
 import { localAssessor, type AssessDeps } from "./gate-assess.ts";
 import { homeLayout } from "./home.ts";
 import { LockdownStore } from "./lockdown.ts";
@@ -18,7 +18,7 @@ declare const self: Worker;
 /** What every assessment here uses; the history comes with each request. */
 let deps: Omit<AssessDeps, "history"> | undefined;
 
-self.onmessage = (event: MessageEvent<AssessWorkerInit | AssessRequest>) => {
+self.onmessage = (event: MessageEvent<AssessWorkerInit | AssessBatch>) => {
   const message = event.data;
   if (message.type === "init") {
     try {
@@ -29,7 +29,7 @@ self.onmessage = (event: MessageEvent<AssessWorkerInit | AssessRequest>) => {
     }
     return;
   }
-  void answer(message);
+  void answerAll(message.requests);
 };
 
 function depsFor(init: AssessWorkerInit): Omit<AssessDeps, "history"> {
@@ -42,19 +42,24 @@ function depsFor(init: AssessWorkerInit): Omit<AssessDeps, "history"> {
   };
 }
 
-async function answer(request: AssessRequest): Promise<void> {
-  let reply: AssessReply;
+/** Answers a batch with one message (every answer in it, errors included). */
+async function answerAll(requests: readonly AssessRequest[]): Promise<void> {
+  const answers = await Promise.all(requests.map(answer));
+  try {
+    self.postMessage({ type: "answers", answers } satisfies AssessReply);
+  } catch (error) {
+    // An answer that cannot be cloned is a bug; every caller must still get an answer.
+    const failed = { code: "internal" as const, message: `decision worker could not send its answer: ${(error as Error).message}` };
+    self.postMessage({ type: "answers", answers: requests.map(({ id }) => ({ id, error: failed })) } satisfies AssessReply);
+  }
+}
+
+async function answer(request: AssessRequest): Promise<AssessAnswer> {
   try {
     if (!deps) throw new AegisError("internal", "decision worker asked before it was initialised");
     const assessor = localAssessor({ ...deps, history: () => request.history });
-    reply = { type: "assessed", id: request.id, assessment: await assessor.assess(request.input, request.runtimeName) };
+    return { id: request.id, assessment: JSON.stringify(await assessor.assess(request.input, request.runtimeName)) };
   } catch (error) {
-    reply = { type: "refused", id: request.id, error: error instanceof AegisError ? { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } : { code: "internal", message: error instanceof Error ? error.message : String(error) } };
-  }
-  try {
-    self.postMessage(reply);
-  } catch (error) {
-    // An assessment that cannot be cloned is a bug; the caller must still get an answer.
-    self.postMessage({ type: "refused", id: request.id, error: { code: "internal", message: `decision worker could not send its answer: ${(error as Error).message}` } } satisfies AssessReply);
+    return { id: request.id, error: error instanceof AegisError ? { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } : { code: "internal", message: error instanceof Error ? error.message : String(error) } };
   }
 }
