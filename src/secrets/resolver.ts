@@ -112,14 +112,14 @@ export class SecretResolver implements RunSecretSource {
   /**
    * The local store's values this process can read without a person. Every decision asks (the
    * redactor and the argv check need them), so they are kept while one stat per file shows the
-   * store unchanged: its identity, its directory (a secret set, removed or rotated: every change
-   * renames a file into it) and its index and rotation files. Values themselves are cached by
-   * their `updated` time in the index, as before.
+   * store unchanged: its identity, its index and its directory, whose times change with every
+   * set, remove and rotation (the store writes by renaming files into it, rotation files too).
+   * Values themselves are cached by their `updated` time in the index.
    */
   private async localValues(): Promise<KnownSecret[]> {
     const store = this.localStore();
-    const { dir, identity, identityNew, index, rotationMarker } = store.paths;
-    const paths = [identity, dir, identityNew, index, rotationMarker];
+    const { dir, identity, index } = store.paths;
+    const paths = [identity, dir, index];
     const cached = this.localCache;
     // Taken before anything is read: a change while reading makes the next signature differ.
     const signature = fileSignature(cached?.paths ?? paths);
