@@ -51,6 +51,8 @@ export class AuditLog {
   private draining: Promise<void> | undefined;
   private closed = false;
   private reloadNeeded = false;
+  /** Appends made before the schema had loaded, not queued yet (later ones must not overtake them). */
+  private waitingForSchema = 0;
   /** The end of the queue of work waiting for the file lock in this process (see withLock). */
   private lockTurn: Promise<unknown> = Promise.resolve();
   private tail!: TailState;
@@ -102,8 +104,14 @@ export class AuditLog {
    */
   append(record: AuditRecord): Promise<AuditEntry> {
     if (this.closed) return Promise.reject(new AegisError("internal", "audit log is closed"));
-    // The schema loads on first use; callbacks on one promise run in order, so appends keep theirs.
-    return loadSchema().then((schema) => this.enqueue(schema, record));
+    // The schema loads on first use; callbacks on one promise run in order, so appends keep
+    // theirs. Once it is loaded and nothing waits for it, appends queue at once (no extra turn).
+    if (loadedSchema && this.waitingForSchema === 0) return this.enqueue(loadedSchema, record);
+    this.waitingForSchema++;
+    return loadSchema().then((schema) => {
+      this.waitingForSchema--;
+      return this.enqueue(schema, record);
+    });
   }
 
   private enqueue(schema: typeof import("./schema.ts"), record: AuditRecord): Promise<AuditEntry> {
@@ -357,8 +365,9 @@ function positive(value: number, name: string): number {
 }
 
 let schemaModule: Promise<typeof import("./schema.ts")> | undefined;
+let loadedSchema: typeof import("./schema.ts") | undefined;
 /** The zod schema of records, loaded once: readers and `logs verify` never pay for it. */
 function loadSchema(): Promise<typeof import("./schema.ts")> {
-  schemaModule ??= import("./schema.ts");
+  schemaModule ??= import("./schema.ts").then((schema) => (loadedSchema = schema));
   return schemaModule;
 }
