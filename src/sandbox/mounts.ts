@@ -5,7 +5,7 @@
  * mount somewhere nobody decided on). After that check the runtimes pin each source by file
  * descriptor and mount the descriptor, not the path (mount-pin.ts, mount-stage.ts).
  */
-import { realpathSync, statSync } from "node:fs";
+import { realpathSync, type Stats, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { AegisError } from "../shared/index.ts";
 import type { SandboxMount } from "./types.ts";
@@ -70,7 +70,7 @@ export function compileMounts(requests: readonly MountRequest[], guard: MountGua
     }
     const resolved = zoneReason(source, zones);
     if (resolved) throw refuse(`it resolves to ${source}: ${resolved}`, "grant a directory that holds only what the task needs");
-    const stats = statSync(source);
+    const stats = statOf(source, request, refuse);
     if (!stats.isDirectory() && !stats.isFile()) throw refuse(`${source} is neither a directory nor a regular file [mount.file-type]`);
     const previous = byTarget.get(request.path);
     byTarget.set(request.path, { source, target: request.path, readOnly: request.readOnly && (previous?.readOnly ?? true) });
@@ -153,13 +153,26 @@ function resolveExisting(path: string, request: MountRequest, refuse: (why: stri
   try {
     return realpathSync.native(path);
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === "ENOENT" || code === "ENOTDIR") {
-      const fix = request.readOnly ? "check the path" : `create it first (mkdir -p ${request.path}) and make it writable by uid 65534, e.g. chmod o+rwx or setfacl -m u:65534:rwx`;
-      throw refuse(`${path} does not exist [mount.missing]`, fix);
-    }
-    throw refuse(`cannot resolve ${path}: ${(error as Error).message}`);
+    throw missingOrUnreadable(error, path, request, refuse);
   }
+}
+
+/** The source's type; resolved a moment ago, it may be gone (renamed away) by now. */
+function statOf(source: string, request: MountRequest, refuse: (why: string, hint?: string) => AegisError): Stats {
+  try {
+    return statSync(source);
+  } catch (error) {
+    throw missingOrUnreadable(error, source, request, refuse);
+  }
+}
+
+function missingOrUnreadable(error: unknown, path: string, request: MountRequest, refuse: (why: string, hint?: string) => AegisError): AegisError {
+  const code = (error as { code?: unknown }).code;
+  if (code === "ENOENT" || code === "ENOTDIR") {
+    const fix = request.readOnly ? "check the path" : `create it first (mkdir -p ${request.path}) and make it writable by uid 65534, e.g. chmod o+rwx or setfacl -m u:65534:rwx`;
+    return refuse(`${path} does not exist [mount.missing]`, fix);
+  }
+  return refuse(`cannot resolve ${path}: ${(error as Error).message}`);
 }
 
 function realOrUndefined(path: string): string | undefined {
