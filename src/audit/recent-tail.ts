@@ -15,7 +15,7 @@ export interface HistoryFact {
 /**
  * Lines this process appended, as its audit log wrote them: the segment, the byte range, and
  * the history facts of the entries in it. The writer hands these over so that a tail in the
- * same process (or one of its threads) need not read and parse its own appends back.
+ * same thread need not read and parse its own appends back.
  */
 export interface WrittenLines {
   segment: number;

@@ -25,8 +25,10 @@ export async function checkRunSecrets(source: RunSecretSource | undefined, prepa
     throw new AegisError("unavailable", "this run is granted secrets but this AegisClaw process has no secret store", { hint: "run it through the aegisclaw CLI or server, which open the configured store" });
   }
   if (!source) return;
-  if (names.length > 0) await source.check(names);
-  if (names.length > 0) prepareSecretsBase();
+  if (names.length > 0) {
+    await source.check(names);
+    prepareSecretsBase();
+  }
   // The environment is checked too: it is stored in the container's config (docker inspect).
   const sidecars = prepared.spec.compose?.sidecars ?? [];
   const texts = [...prepared.request.argv, ...Object.values(prepared.spec.env ?? {}), ...sidecars.flatMap((sidecar) => [...sidecar.argv, ...Object.values(sidecar.env ?? {})])];

@@ -60,6 +60,8 @@ export class SecretResolver implements RunSecretSource {
   private readonly decrypted = new Map<string, { updated: string; value: string }>();
   /** The local store's known values, while the files they came from are unchanged (see localValues). */
   private localCache: { paths: string[]; key: string; values: KnownSecret[] } | undefined;
+  /** Bumped by every `read` (which may unlock the store): values read before it are not kept. */
+  private reads = 0;
 
   constructor(private readonly options: SecretResolverOptions) {}
 
@@ -94,6 +96,7 @@ export class SecretResolver implements RunSecretSource {
     for (const [name, value] of values) if (this.resolved.get(name)?.value !== value) this.resolved.set(name, { name, value });
     // Reading may have unlocked a sealed store: its other values can be known from now on.
     this.localCache = undefined;
+    this.reads++;
     return values;
   }
 
@@ -130,8 +133,9 @@ export class SecretResolver implements RunSecretSource {
       return [];
     }
     const current = cached && cached.paths.length !== paths.length ? fileSignature(paths) : signature;
+    const reads = this.reads;
     const values = await this.readLocalValues(store);
-    this.localCache = current.settled ? { paths, key: current.key, values } : undefined;
+    this.localCache = current.settled && reads === this.reads ? { paths, key: current.key, values } : undefined;
     return values;
   }
 
