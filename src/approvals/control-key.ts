@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { AegisError } from "../shared/index.ts";
 
@@ -26,16 +26,7 @@ export function ensureControlDir(runDir: string): string {
  */
 export function controlKey(runDir: string): string {
   const path = join(runDir, "control.key");
-  try {
-    const fd = openSync(path, "wx", 0o600);
-    try {
-      writeSync(fd, crypto.getRandomValues(new Uint8Array(32)).toHex());
-    } finally {
-      closeSync(fd);
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-  }
+  if (!existsSync(path)) publishKey(path);
   const stat = lstatSync(path);
   if (!stat.isFile() || (stat.mode & 0o077) !== 0 || stat.uid !== process.getuid?.()) {
     throw new AegisError("integrity", `${path} must be a regular file of mode 0600 owned by you`, { hint: `remove it; AegisClaw recreates it: rm ${path}` });
@@ -43,6 +34,29 @@ export function controlKey(runDir: string): string {
   const key = readFileSync(path, "utf8").trim();
   if (!/^[0-9a-f]{64}$/.test(key)) throw new AegisError("integrity", `${path} is not a control key`, { hint: `remove it; AegisClaw recreates it: rm ${path}` });
   return key;
+}
+
+/**
+ * Creates the key file whole or not at all: written under a name of its own, then hard-linked
+ * into place (link(2) never replaces an existing file). Processes starting together on a fresh
+ * home (a burst of `aegisclaw run`) then either create it or read a complete key, never an
+ * empty file another one has created and not yet written.
+ */
+function publishKey(path: string): void {
+  const staged = `${path}.${process.pid}.${crypto.randomUUID()}`;
+  const fd = openSync(staged, "wx", 0o600);
+  try {
+    try {
+      writeSync(fd, crypto.getRandomValues(new Uint8Array(32)).toHex());
+    } finally {
+      closeSync(fd);
+    }
+    linkSync(staged, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  } finally {
+    rmSync(staged, { force: true });
+  }
 }
 
 /** Constant-time comparison of a presented key with the real one. */

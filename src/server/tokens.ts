@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { AegisError, FileLock, writeFileAtomic } from "../shared/index.ts";
+import { AegisError, FileLock, fileSignature, writeFileAtomic } from "../shared/index.ts";
 import { Role } from "./rbac.ts";
 
 /** A token's name: who the API records as the actor and approver (`by`), so it stays printable. */
@@ -118,13 +118,10 @@ export class TokenStore {
   }
 
   private load(): TokenFile {
-    let key: string;
-    try {
-      const stat = statSync(this.path);
-      key = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
-    } catch {
-      return { version: 1, tokens: [] };
-    }
+    // One stat per request: a token revoked by another process is refused by the next request.
+    const signature = fileSignature([this.path]);
+    if (signature.firstMissing) return { version: 1, tokens: [] };
+    const { key } = signature;
     if (this.cache?.key === key) return this.cache.file;
     let parsed: ReturnType<typeof TokenFile.safeParse>;
     try {
@@ -136,7 +133,8 @@ export class TokenStore {
       const issue = parsed.error.issues[0];
       throw new AegisError("bad-input", `${this.path}: ${issue?.path.join(".") || "file"}: ${issue?.message ?? "invalid"}`, { hint: "restore it, or move it away and create new tokens" });
     }
-    this.cache = { key, file: parsed.data };
+    // Kept only once settled: two changes within one timestamp tick could leave the same signature.
+    this.cache = signature.settled ? { key, file: parsed.data } : undefined;
     return parsed.data;
   }
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   ApprovalQueue,
@@ -124,6 +124,22 @@ describe("control socket", () => {
       code = isAegisError(error) ? error.code : String(error);
     }
     expect(code).toBe("integrity");
+  });
+
+  test("control key: processes starting together on a fresh home all read the same complete key", async () => {
+    const dir = runDir();
+    const module = join(import.meta.dir, "..", "..", "src", "approvals", "control-key.ts");
+    const script = `const { controlKey } = await import(${JSON.stringify(module)}); try { console.log(controlKey(${JSON.stringify(dir)})); } catch (e) { console.log("ERROR " + e.message); }`;
+    const outputs = await Promise.all(
+      Array.from({ length: 24 }, async () => {
+        const proc = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "pipe" });
+        return (await new Response(proc.stdout).text()).trim();
+      }),
+    );
+    expect(outputs.filter((line) => !/^[0-9a-f]{64}$/.test(line))).toEqual([]);
+    expect(new Set(outputs).size).toBe(1);
+    // Nothing staged is left beside it.
+    expect(readdirSync(dir).filter((name) => name.startsWith("control.key."))).toEqual([]);
   });
 
   test("control socket: a client sees pending requests, streams events and resolves with the shown hash only", async () => {
