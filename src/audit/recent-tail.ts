@@ -1,4 +1,4 @@
-import { existsSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import type { AuditEntry } from "./constants.ts";
 import { readRange } from "./io.ts";
 import { listSegments, segmentPath, splitLines } from "./layout.ts";
@@ -35,12 +35,17 @@ export function historyFacts(entries: readonly AuditEntry[]): HistoryFact[] {
   return facts;
 }
 
+/** A next segment up to this size is read whole when the tail moves on to it; a larger one from its tail. */
+const FOLLOW_MAX_BYTES = 1024 * 1024;
+/** Segments followed in one call at most before starting again from the newest one's tail. */
+const MAX_FOLLOW_HOPS = 8;
+
 /** Written ranges kept at most while waiting to be reached: a tail nobody asks never grows further. */
 const MAX_PENDING_WRITES = 4096;
 
 /**
  * Per-actor counts of recent decisions and denials from the log, kept up to date incrementally:
- * each call stats the newest segment and reads only what was appended since the previous call,
+ * each call stats the segment it follows and reads only what was appended since the previous call,
  * whoever appended it (any process or thread), instead of re-parsing the log's tail for every
  * decision. Ranges this process wrote itself and announced with {@link noteWritten} are taken
  * from the announcement instead of being read back. For context such as the policy input's
@@ -83,32 +88,51 @@ export class RecentTail {
   }
 
   /**
-   * Reads what was appended since the last call: one stat of the segment it follows. Only when
-   * that segment has not grown does it look for a next one (a roll-over by any writer leaves the
-   * old segment as it was), so entries in a segment another writer just started are counted
-   * one call later, never lost; the listing is read only then and on the first call.
+   * Reads what was appended since the last call: one stat of the segment it follows. It looks
+   * for a next segment only when that one has stopped growing (a roll-over by any writer leaves
+   * the old segment as it was) or when this process announced lines beyond it, and then follows
+   * the log from segment to segment, keeping the counts; entries in a segment another writer
+   * just started are counted one call later, never lost. The segment listing is read only on
+   * the first call and when the tail fell behind by more than it follows.
    */
   private catchUp(): void {
-    if (this.segment >= 0) {
+    if (this.segment < 0) return this.restartFromListing();
+    for (let hops = 0; ; hops++) {
       const path = segmentPath(this.dir, this.segment);
       const size = sizeOf(path);
-      if (size !== undefined && size > this.offset) return this.readNew(path, size);
-      if (size === this.offset && !existsSync(segmentPath(this.dir, this.segment + 1))) return;
+      // Our segment vanished (only tampering removes one) or was cut (crash recovery).
+      if (size === undefined || size < this.offset) return this.restartFromListing();
+      const grew = size > this.offset;
+      if (grew) this.readNew(path, size);
+      if (grew && !this.announcedBeyond()) return;
+      const nextSize = sizeOf(segmentPath(this.dir, this.segment + 1));
+      if (nextSize === undefined) return;
+      if (nextSize > FOLLOW_MAX_BYTES || hops >= MAX_FOLLOW_HOPS) return this.restartFromListing();
+      this.segment += 1;
+      this.offset = 0;
+      for (const [key, lines] of this.written) if (lines.segment < this.segment) this.written.delete(key);
     }
+  }
+
+  /** Whether this process wrote lines in a segment after ours (it rolled the log over itself). */
+  private announcedBeyond(): boolean {
+    for (const lines of this.written.values()) if (lines.segment > this.segment) return true;
+    return false;
+  }
+
+  /** Starts again from the tail of the newest segment (the first call, or a tail that cannot follow). */
+  private restartFromListing(): void {
     const newest = listSegments(this.dir).at(-1);
     if (newest === undefined) return;
-    const path = segmentPath(this.dir, newest);
-    const size = sizeOf(path);
-    // Our segment vanished (only tampering removes one): look again from the listing next time.
+    const size = sizeOf(segmentPath(this.dir, newest));
     if (size === undefined) {
       this.segment = -1;
       return;
     }
-    if (newest !== this.segment || size < this.offset) this.restart(newest, size);
-    else if (size > this.offset) this.readNew(path, size);
+    this.restart(newest, size);
   }
 
-  /** A new segment, or a truncated one (crash recovery): start again from its tail. */
+  /** Counts again from the tail of `segment` (recentEntries), and follows it from `size` on. */
   private restart(segment: number, size: number): void {
     this.segment = segment;
     this.byActor.clear();

@@ -86,17 +86,27 @@ test("recent tail: per-actor history counts decisions and denials inside the win
   await log.close();
 });
 
-test("recent tail: follows the log into the next segment", async () => {
+test("recent tail: follows the log into the next segments and keeps every count of the window", async () => {
   const dir = join(tempDir(), "audit");
   await initAuditDir(dir);
   const log = await AuditLog.open(dir, { segmentMaxBytes: 600 });
   const tail = new RecentTail(dir, 60_000);
+  expect(tail.history(actor).decisions).toBe(0);
+  // Each entry is ~200 bytes: the log rolls over every few appends, several times between calls.
+  // Another writer's roll-over is noticed once its old segment stops growing, a segment per call.
+  const caughtUp = () => {
+    for (let call = 0; call < 9; call++) tail.history(actor);
+    return tail.history(actor);
+  };
   for (let i = 0; i < 6; i++) await log.append({ type: "decision", actor, decision: { kind: "allow", reasons: [] }, note: `n${i}` });
-  expect(tail.history(actor).decisions).toBeGreaterThan(0);
-  const before = tail.history(actor).decisions;
+  expect(caughtUp()).toEqual({ decisions: 6, denies: 0 });
   for (let i = 6; i < 12; i++) await log.append({ type: "decision", actor, decision: { kind: "deny", reasons: [] }, note: `n${i}` });
-  // Each entry is ~200 bytes, so the log rolled over at least once more; the newest entries are seen.
-  expect(tail.history(actor).denies).toBeGreaterThan(0);
-  expect(tail.history(actor).decisions).toBeGreaterThanOrEqual(before);
+  expect(caughtUp()).toEqual({ decisions: 12, denies: 6 });
+  // Lines this process announces are counted at once, across its own roll-overs too.
+  log.onWritten((lines) => tail.noteWritten(lines));
+  for (let i = 0; i < 6; i++) {
+    await log.append({ type: "decision", actor, decision: { kind: "deny", reasons: [] } });
+    expect(tail.history(actor)).toEqual({ decisions: 13 + i, denies: 7 + i });
+  }
   await log.close();
 });
