@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { ApprovalQueue, startControlServer, type ControlServer } from "./approvals/index.ts";
 import { AuditLog } from "./audit/index.ts";
-import { EventBus, Gate, homeLayout, limitsFrom, loadConfig, LockdownStore, parseDuration, parseSize, requireInitialisedHome, type Assessor, type Config, type HistorySource, type HomeLayout } from "./core/index.ts";
+import { auditLogOptions, EventBus, Gate, homeLayout, limitsFrom, loadConfig, LockdownStore, parseDuration, requireInitialisedHome, type Assessor, type Config, type HistorySource, type HomeLayout } from "./core/index.ts";
 import { auditHistory } from "./core/audit-history.ts";
 import { egressAuditor } from "./core/egress-audit.ts";
 import { poolRefusalAuditor } from "./core/sandbox-audit.ts";
@@ -110,10 +110,7 @@ export function assemble(layout: HomeLayout, config: Config, options: Omit<AppOp
   const history = auditHistory(layout.audit);
   let audit: Promise<AuditLog> | undefined;
   const openAudit = (): Promise<AuditLog> => {
-    audit ??= AuditLog.open(layout.audit, {
-      checkpointEvery: config.audit.checkpointEvery,
-      segmentMaxBytes: parseSize(config.audit.segmentMaxBytes) ?? 64 * 1024 ** 2,
-    }).then((log) => {
+    audit ??= AuditLog.open(layout.audit, auditLogOptions(config)).then((log) => {
       log.onWritten(history.noteWritten);
       return log;
     });

@@ -1,5 +1,5 @@
 import { AuditLog } from "../audit/index.ts";
-import { exists, homeLayout, loadConfig, parseSize } from "../core/index.ts";
+import { auditLogOptions, exists, homeLayout, loadConfig } from "../core/index.ts";
 import { AegisError } from "../shared/index.ts";
 
 /** Refuses (bad-input) a home without config.yaml and an audit log: `what` could not be recorded. */
@@ -11,10 +11,14 @@ export function assertHomeAuditable(home: string, what: string): void {
   });
 }
 
-/** Opens the home's audit log for a one-shot command that records a change (close it after). */
-export async function openHomeAudit(home: string, what: string): Promise<AuditLog> {
+/** Runs `work` with the home's audit log open, for a one-shot command that records `what`; closes it after. */
+export async function withHomeAudit<T>(home: string, what: string, work: (audit: AuditLog) => Promise<T>): Promise<T> {
   assertHomeAuditable(home, what);
   const layout = homeLayout(home);
-  const config = loadConfig(layout.config);
-  return AuditLog.open(layout.audit, { checkpointEvery: config.audit.checkpointEvery, segmentMaxBytes: parseSize(config.audit.segmentMaxBytes) ?? 64 * 1024 ** 2 });
+  const audit = await AuditLog.open(layout.audit, auditLogOptions(loadConfig(layout.config)));
+  try {
+    return await work(audit);
+  } finally {
+    await audit.close();
+  }
 }

@@ -1,6 +1,6 @@
 import { announcedChange, type AuditRecord } from "../audit/index.ts";
 import { localActor } from "./actor.ts";
-import { assertHomeAuditable, openHomeAudit } from "./home-audit.ts";
+import { assertHomeAuditable, withHomeAudit } from "./home-audit.ts";
 
 /** What a secret change is, by name; the backend and location are added by the recorder. */
 export interface SecretChange {
@@ -21,19 +21,16 @@ type SecretEntry = NonNullable<AuditRecord["secret"]>;
  */
 export function secretChangeRecorder(home: string, where: Pick<SecretEntry, "backend" | "location">): RecordChange {
   return async (change, work) => {
-    const audit = await openHomeAudit(home, "secret changes");
     const actor = localActor();
     const secret: SecretEntry = { ...change, ...where };
-    try {
+    return withHomeAudit(home, "secret changes", (audit) =>
       // The store's errors never carry values (secrets/names.ts, vault-errors.ts).
-      return await announcedChange(
+      announcedChange(
         audit,
         (failed) => (failed === undefined ? { type: "secret", actor, secret, note: describe(secret) } : { type: "secret", actor, secret: { ...secret, failed }, note: `${describe(secret)} failed` }),
         work,
-      );
-    } finally {
-      await audit.close();
-    }
+      ),
+    );
   };
 }
 

@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
 import { LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
+import type { AuditLogOptions } from "../audit/index.ts";
 import { AegisError } from "../shared/index.ts";
 import { writeFileAtomic } from "../shared/index.ts";
 import { Config, defaultGrants, type PolicyTemplate } from "./config-schema.ts";
+import { parseSize } from "./units.ts";
 
 export { Config, PolicyTemplate, defaultGrants } from "./config-schema.ts";
 
@@ -24,6 +26,11 @@ export function parseConfig(text: string, file = "config.yaml"): Config {
 }
 
 /** Loads `config.yaml` from disk. */
+/** How the home's audit log is opened, from config.yaml's `audit` section (every writer the same). */
+export function auditLogOptions(config: Config): AuditLogOptions {
+  return { checkpointEvery: config.audit.checkpointEvery, segmentMaxBytes: parseSize(config.audit.segmentMaxBytes) ?? 64 * 1024 ** 2 };
+}
+
 export function loadConfig(path: string): Config {
   let text: string;
   try {

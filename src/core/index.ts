@@ -1,7 +1,7 @@
 /** Core: config and home, the Gate, events and lockdown. Front ends import only this. */
 export { RunRequest, requestHash } from "./action.ts";
 export { writeFileAtomic } from "../shared/index.ts";
-export { Config, PolicyTemplate, defaultGrants, loadConfig, parseConfig, renderDefaultConfig, setPolicyTemplate } from "./config.ts";
+export { Config, PolicyTemplate, auditLogOptions, defaultGrants, loadConfig, parseConfig, renderDefaultConfig, setPolicyTemplate } from "./config.ts";
 export { EventBus, type AegisEvent, type AegisEventType, type EventEnvelope } from "./events.ts";
 export { HISTORY_WINDOW_SECONDS, historyFrom, limitsFrom, type HistorySource } from "./gate-prepare.ts";
 export { DEFAULT_APPROVAL_TIMEOUT_MS, type Approver } from "./gate-approval.ts";

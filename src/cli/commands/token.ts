@@ -3,7 +3,7 @@ import { createTokenAudited, revokeTokenAudited, Role, tokenView as view, TokenS
 import { AegisError } from "../../shared/index.ts";
 import { localActor } from "../actor.ts";
 import type { CliContext } from "../context.ts";
-import { openHomeAudit } from "../home-audit.ts";
+import { withHomeAudit } from "../home-audit.ts";
 
 const ACTIONS = "create --role admin|operator|viewer [--name N] | list | revoke ID";
 
@@ -21,7 +21,7 @@ export async function runToken(action: string | undefined, args: string[], optio
     case "create": {
       const role = Role.safeParse(options.role);
       if (!role.success) throw new AegisError("usage", options.role === undefined ? "token create needs --role" : `unknown role "${String(options.role)}"`, { hint: "use --role admin, operator or viewer (docs/api.md has the matrix)" });
-      const { token, record } = await withHomeAudit(ctx.home, (audit) => createTokenAudited(store, audit, localActor(), role.data, options.name === undefined ? undefined : String(options.name)));
+      const { token, record } = await withHomeAudit(ctx.home, "token changes", (audit) => createTokenAudited(store, audit, localActor(), role.data, options.name === undefined ? undefined : String(options.name)));
       if (ctx.json) ctx.stdout(`${JSON.stringify({ ...view(record), token })}\n`);
       else {
         ctx.stdout(`${token}\n`);
@@ -40,7 +40,7 @@ export async function runToken(action: string | undefined, args: string[], optio
     case "revoke": {
       const id = args[0];
       if (id === undefined || args.length > 1) throw new AegisError("usage", "token revoke takes exactly one ID", { hint: "see ids with `aegisclaw token list`" });
-      const record = await withHomeAudit(ctx.home, (audit) => revokeTokenAudited(store, audit, localActor(), id));
+      const record = await withHomeAudit(ctx.home, "token changes", (audit) => revokeTokenAudited(store, audit, localActor(), id));
       if (ctx.json) ctx.stdout(`${JSON.stringify(view(record))}\n`);
       else ctx.stderr(`revoked token "${record.name}" (id ${record.id}); its requests, sessions and WebSockets stop working\n`);
       return 0;
@@ -54,13 +54,4 @@ function table(tokens: Array<ReturnType<typeof view>>): string {
   const rows = [["ID", "NAME", "ROLE", "CREATED", "STATUS"], ...tokens.map((t) => [t.id, t.name, t.role, t.createdAt, t.revokedAt ? `revoked ${t.revokedAt}` : "active"])];
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length))) ?? [];
   return `${rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join("  ")).join("\n")}\n`;
-}
-
-async function withHomeAudit<T>(home: string, work: (audit: Awaited<ReturnType<typeof openHomeAudit>>) => Promise<T>): Promise<T> {
-  const audit = await openHomeAudit(home, "token changes");
-  try {
-    return await work(audit);
-  } finally {
-    await audit.close();
-  }
 }
