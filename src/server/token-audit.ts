@@ -6,10 +6,9 @@
  */
 import { announcedChange, type AuditRecord, type AuditSource } from "../audit/index.ts";
 import type { Role } from "./rbac.ts";
-import type { TokenRecord, TokenStore } from "./tokens.ts";
+import { TOKEN_ID, type TokenRecord, type TokenStore } from "./tokens.ts";
 
 type TokenEntry = NonNullable<AuditRecord["token"]>;
-const TOKEN_ID = /^[0-9a-f]{12}$/;
 type Sink = { append(record: AuditRecord): Promise<unknown> };
 type Actor = { name: string; source: AuditSource };
 

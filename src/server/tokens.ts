@@ -6,6 +6,9 @@ import { AegisError, FileLock, fileSignature, writeFileAtomic } from "../shared/
 import { Role } from "./rbac.ts";
 
 /** A token's name: who the API records as the actor and approver (`by`), so it stays printable. */
+/** A token's id: 12 lower-case hex characters (the part of `acw_<id>_<secret>` that may be shown). */
+export const TOKEN_ID = /^[0-9a-f]{12}$/;
+
 export const TokenName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, "a token name is 1-64 characters: letters, digits, '.', '_', '@', '-' (starting with a letter or digit)");
@@ -92,7 +95,7 @@ export class TokenStore {
     await this.change((file) => {
       const token = file.tokens.find((t) => t.id === id);
       // Text that is not an id's form is never echoed: it could be a whole token pasted by mistake.
-      if (!token) throw new AegisError("bad-input", /^[0-9a-f]{12}$/.test(id) ? `no token with id ${id}` : "that is not a token id (ids are 12 hex characters)", { hint: "list ids with `aegisclaw token list`" });
+      if (!token) throw new AegisError("bad-input", TOKEN_ID.test(id) ? `no token with id ${id}` : "that is not a token id (ids are 12 hex characters)", { hint: "list ids with `aegisclaw token list`" });
       if (token.revokedAt) throw new AegisError("bad-input", `token ${id} is already revoked`);
       token.revokedAt = new Date().toISOString();
       revoked = { ...token };
