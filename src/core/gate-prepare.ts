@@ -3,6 +3,7 @@ import { highestRisk, parseEnforceableScopes, parseRequestedScope, parseScope, s
 import { compileMounts, runtimeShortfalls, type SandboxLimits, type SandboxMount, type SandboxSpec } from "../sandbox/index.ts";
 import { AegisError } from "../shared/index.ts";
 import { requestHash, RunRequest, type NormalizedRunRequest } from "./action.ts";
+import { runSecretNames } from "./gate-secret-dirs.ts";
 import { prepareServices, sidecarsWithEgress } from "./gate-services.ts";
 import { lowerLimits, skillPolicyInput, skillSummary } from "./gate-skill.ts";
 import type { Config } from "./config.ts";
@@ -112,7 +113,7 @@ export function prepareRun(input: RunRequest, config: Config, runtime: string, l
   };
   // The audit entry lists every host and secret any container of the run is granted; `services` says whose.
   const allEgress = [...new Set([...egress.map((scope) => scope.text), ...Object.values(services?.egress ?? {}).flat()])];
-  const allSecrets = [...new Set([...secretNames(secrets), ...(services?.sidecars.flatMap((sidecar) => sidecar.secrets?.names ?? []) ?? [])])].sort();
+  const allSecrets = runSecretNames(spec);
   const summary = {
     argv: request.argv,
     image,
