@@ -124,18 +124,18 @@ export class SecretResolver implements RunSecretSource {
     const { dir, identity, index } = store.paths;
     const paths = [identity, dir, index];
     const cached = this.localCache;
-    // Taken before anything is read: a change while reading makes the next signature differ.
-    const signature = fileSignature(cached?.paths ?? paths);
-    if (cached && signature.key === cached.key) return cached.values;
-    if (signature.firstMissing) {
+    if (cached && fileSignature(cached.paths).key === cached.key) return cached.values;
+    const noStore = fileSignature([identity]);
+    if (noStore.firstMissing) {
       // No store (yet): one stat of where its identity would be, until one appears.
-      this.localCache = { paths: [identity], key: "-|", values: [] };
+      this.localCache = { paths: [identity], key: noStore.key, values: [] };
       return [];
     }
-    const current = cached && cached.paths.length !== paths.length ? fileSignature(paths) : signature;
+    // Taken before anything is read: a change while reading makes the next signature differ.
+    const signature = fileSignature(paths);
     const reads = this.reads;
     const values = await this.readLocalValues(store);
-    this.localCache = current.settled && reads === this.reads ? { paths, key: current.key, values } : undefined;
+    this.localCache = signature.settled && reads === this.reads ? { paths, key: signature.key, values } : undefined;
     return values;
   }
 
