@@ -125,28 +125,24 @@ export async function startAssessPool(options: AssessPoolOptions): Promise<Asses
     }
   };
 
-  /** Sends a member's outbox, a few requests per message; a request that cannot be cloned is refused alone. */
+  /** Sends a member's outbox, a few requests per message; a request JSON cannot carry is refused alone. */
   const flush = (member: Member) => {
     while (member.outbox.length > 0) send(member, member.outbox.splice(0, MAX_BATCH));
   };
 
   const send = (member: Member, requests: AssessRequest[]) => {
     if (!members.includes(member)) return;
-    try {
-      member.worker.postMessage({ type: "assess", requests } satisfies AssessBatch);
-      return;
-    } catch {
-      // Find the culprit(s): each request on its own.
-    }
+    const texts: string[] = [];
     for (const request of requests) {
       try {
-        member.worker.postMessage({ type: "assess", requests: [request] } satisfies AssessBatch);
+        texts.push(JSON.stringify(request));
       } catch (error) {
-        // Not plain JSON data: bad input, as for the local assessor.
+        // Not JSON data (a BigInt, a cycle): bad input, as for the local assessor.
         member.pending.get(request.id)?.reject(new AegisError("bad-input", `request cannot be assessed: ${(error as Error).message}`));
         member.pending.delete(request.id);
       }
     }
+    if (texts.length > 0) member.worker.postMessage({ type: "assess", requests: `[${texts.join(",")}]` } satisfies AssessBatch);
   };
 
   const started = await Promise.allSettled(Array.from({ length: options.size }, spawn));

@@ -29,7 +29,7 @@ self.onmessage = (event: MessageEvent<AssessWorkerInit | AssessBatch>) => {
     }
     return;
   }
-  void answerAll(message.requests);
+  void answerAll(JSON.parse(message.requests) as AssessRequest[]);
 };
 
 function depsFor(init: AssessWorkerInit): Omit<AssessDeps, "history"> {

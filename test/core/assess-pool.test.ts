@@ -57,6 +57,15 @@ describe("decision workers", () => {
     expect(kinds.size).toBeGreaterThan(2);
   });
 
+  test("assess-pool: a request JSON cannot carry is refused as bad input, and the requests batched with it are decided", async () => {
+    const { pool } = await fixture();
+    const odd = { argv: ["true"], actor, timeoutMs: 10n } as unknown as RunRequest;
+    const [before, refused, after] = await Promise.allSettled([pool.assess({ argv: ["true"], actor }, "docker"), pool.assess(odd, "docker"), pool.assess({ argv: ["ls"], actor }, "docker")]);
+    expect(before.status === "fulfilled" && before.value.decision.kind).toBe("allow");
+    expect(refused.status === "rejected" && (refused.reason as AegisError).code).toBe("bad-input");
+    expect(after.status === "fulfilled" && after.value.prepared.request.argv).toEqual(["ls"]);
+  });
+
   test("assess-pool: a lockdown engaged after the workers started is seen by the very next decision", async () => {
     const { app, pooled } = await fixture();
     expect((await outcome(pooled, { argv: ["true"], actor })).verdict).toBe("allow");
