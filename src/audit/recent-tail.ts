@@ -1,4 +1,5 @@
 import { statSync } from "node:fs";
+import { PROBE_WINDOW_MS } from "../shared/index.ts";
 import type { AuditEntry } from "./constants.ts";
 import { readRange } from "./io.ts";
 import { listSegments, segmentPath, splitLines } from "./layout.ts";
@@ -45,8 +46,8 @@ const MAX_PENDING_WRITES = 4096;
 
 /**
  * Per-actor counts of recent decisions and denials from the log, kept up to date incrementally:
- * each call stats the segment it follows and reads only what was appended since the previous call,
- * whoever appended it (any process or thread), instead of re-parsing the log's tail for every
+ * a call stats the segment it follows (at most once per probe window) and reads only what was
+ * appended since, whoever appended it (any process or thread), instead of re-parsing the log's tail for every
  * decision. Ranges this process wrote itself and announced with {@link noteWritten} are taken
  * from the announcement instead of being read back. For context such as the policy input's
  * history, not for integrity: it starts from `recentEntries` and skips lines it cannot parse.
@@ -59,9 +60,17 @@ export class RecentTail {
   /** Announced ranges not reached yet, by `segment:start`. */
   private readonly written = new Map<string, WrittenLines>();
 
+  /** When the files were last looked at (performance.now()). */
+  private probedAt = Number.NEGATIVE_INFINITY;
+
+  /**
+   * `probeWindowMs`: how long one look at the files answers (default PROBE_WINDOW_MS); another
+   * writer's entries count up to that much later. Lines announced here count at once.
+   */
   constructor(
     private readonly dir: string,
     private readonly windowMs: number,
+    private readonly probeWindowMs = PROBE_WINDOW_MS,
   ) {}
 
   /**
@@ -96,7 +105,14 @@ export class RecentTail {
    * the first call and when the tail fell behind by more than it follows.
    */
   private catchUp(): void {
-    if (this.segment < 0) return this.restartFromListing();
+    const now = performance.now();
+    if (this.segment < 0) {
+      this.probedAt = now;
+      return this.restartFromListing();
+    }
+    this.takeAnnounced();
+    if (now - this.probedAt < this.probeWindowMs) return;
+    this.probedAt = now;
     for (let hops = 0; ; hops++) {
       const path = segmentPath(this.dir, this.segment);
       const size = sizeOf(path);
@@ -111,6 +127,15 @@ export class RecentTail {
       this.segment += 1;
       this.offset = 0;
       for (const [key, lines] of this.written) if (lines.segment < this.segment) this.written.delete(key);
+    }
+  }
+
+  /** Counts the lines this process announced from where the tail stands, without a stat (their bytes are written). */
+  private takeAnnounced(): void {
+    for (let announced = this.written.get(`${this.segment}:${this.offset}`); announced; announced = this.written.get(`${this.segment}:${this.offset}`)) {
+      this.written.delete(`${this.segment}:${this.offset}`);
+      for (const fact of announced.facts) this.keep(fact);
+      this.offset = announced.end;
     }
   }
 

@@ -1,4 +1,4 @@
-import { AegisError, fileSignature } from "../shared/index.ts";
+import { AegisError, SignatureProbe } from "../shared/index.ts";
 import { AgeSecretStore } from "./age-store.ts";
 import { openSecretBackend, type OpenedBackend, type SecretBackendKind, type SecretsSettings } from "./open-backend.ts";
 
@@ -59,7 +59,7 @@ export class SecretResolver implements RunSecretSource {
   private readonly resolved = new Map<string, KnownSecret>();
   private readonly decrypted = new Map<string, { updated: string; value: string }>();
   /** The local store's known values, while the files they came from are unchanged (see localValues). */
-  private localCache: { paths: string[]; key: string; values: KnownSecret[] } | undefined;
+  private localCache: { probe: SignatureProbe; key: string; values: KnownSecret[] } | undefined;
   /** Bumped by every `read` (which may unlock the store): values read before it are not kept. */
   private reads = 0;
 
@@ -114,28 +114,29 @@ export class SecretResolver implements RunSecretSource {
 
   /**
    * The local store's values this process can read without a person. Every decision asks (the
-   * redactor and the argv check need them), so they are kept while one stat per file shows the
-   * store unchanged: its identity, its index and its directory, whose times change with every
+   * redactor and the argv check need them), so they are kept while one stat per file (at most one
+   * per PROBE_WINDOW_MS: a change is seen up to that much later) shows the store unchanged: its identity, its index and its directory, whose times change with every
    * set, remove and rotation (the store writes by renaming files into it, rotation files too).
    * Values themselves are cached by their `updated` time in the index.
    */
   private async localValues(): Promise<KnownSecret[]> {
     const store = this.localStore();
     const { dir, identity, index } = store.paths;
-    const paths = [identity, dir, index];
     const cached = this.localCache;
-    if (cached && fileSignature(cached.paths).key === cached.key) return cached.values;
-    const noStore = fileSignature([identity]);
-    if (noStore.firstMissing) {
+    if (cached && cached.probe.read().key === cached.key) return cached.values;
+    const noStore = new SignatureProbe([identity]);
+    const none = noStore.read();
+    if (none.firstMissing) {
       // No store (yet): one stat of where its identity would be, until one appears.
-      this.localCache = { paths: [identity], key: noStore.key, values: [] };
+      this.localCache = { probe: noStore, key: none.key, values: [] };
       return [];
     }
     // Taken before anything is read: a change while reading makes the next signature differ.
-    const signature = fileSignature(paths);
+    const probe = new SignatureProbe([identity, dir, index]);
+    const signature = probe.read();
     const reads = this.reads;
     const values = await this.readLocalValues(store);
-    this.localCache = signature.settled && reads === this.reads ? { paths, key: signature.key, values } : undefined;
+    this.localCache = signature.settled && reads === this.reads ? { probe, key: signature.key, values } : undefined;
     return values;
   }
 

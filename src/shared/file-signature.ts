@@ -40,3 +40,33 @@ export function fileSignature(paths: readonly string[], now = Date.now()): FileS
   }
   return { key, settled, firstMissing };
 }
+
+/**
+ * How long one stat answers for a cache that is asked many times a millisecond (every decision
+ * checks the secret store and counts the actor's history). A change another process makes is
+ * then seen up to this much later: for context and safety nets, never for authorisation (tokens
+ * and the lockdown flag stat on every call).
+ */
+export const PROBE_WINDOW_MS = 1;
+
+/** {@link fileSignature} of fixed paths, taken at most once per `windowMs`; `forget` after a change of one's own. */
+export class SignatureProbe {
+  private last: { at: number; signature: FileSignature } | undefined;
+
+  constructor(
+    readonly paths: readonly string[],
+    private readonly windowMs = PROBE_WINDOW_MS,
+  ) {}
+
+  read(): FileSignature {
+    const now = performance.now();
+    if (this.last && now - this.last.at < this.windowMs) return this.last.signature;
+    const signature = fileSignature(this.paths);
+    this.last = { at: now, signature };
+    return signature;
+  }
+
+  forget(): void {
+    this.last = undefined;
+  }
+}

@@ -5,13 +5,14 @@ import { AuditLog, initAuditDir, RecentTail, type WrittenLines } from "../../src
 import { tempDir } from "../helpers/temp-home.ts";
 
 const actor = { name: "tester", source: "cli" as const };
+// The tests below look at the files on every call (probe window 0); the last one, with the window.
 
 test("recent tail: sees appends made after it started, by any writer, and drops what left the window", async () => {
   const dir = join(tempDir(), "audit");
   await initAuditDir(dir);
   const first = await AuditLog.open(dir);
   await first.append({ type: "decision", actor, note: "one" });
-  const tail = new RecentTail(dir, 60_000);
+  const tail = new RecentTail(dir, 60_000, 0);
   expect(tail.history(actor).decisions).toBe(1);
   // Another writer (another process's log handle) appends; the tail reads only the new bytes.
   const second = await AuditLog.open(dir);
@@ -28,7 +29,7 @@ test("recent tail: lines its own process announced are counted from the announce
   const dir = join(tempDir(), "audit");
   await initAuditDir(dir);
   const log = await AuditLog.open(dir);
-  const tail = new RecentTail(dir, 60_000);
+  const tail = new RecentTail(dir, 60_000, 0);
   expect(tail.history(actor).decisions).toBe(0);
   const announced: WrittenLines[] = [];
   log.onWritten((lines) => {
@@ -51,7 +52,7 @@ test("recent tail: an announcement of lines already read, and a writer that does
   await initAuditDir(dir);
   const announcing = await AuditLog.open(dir);
   const silent = await AuditLog.open(dir);
-  const tail = new RecentTail(dir, 60_000);
+  const tail = new RecentTail(dir, 60_000, 0);
   expect(tail.history(actor).decisions).toBe(0);
   let late: WrittenLines | undefined;
   const stop = announcing.onWritten((lines) => (late = lines));
@@ -76,7 +77,7 @@ test("recent tail: per-actor history counts decisions and denials inside the win
   await log.append({ type: "decision", actor, decision: { kind: "deny", reasons: [] } });
   await log.append({ type: "result", actor, runId: "r-x" });
   await log.append({ type: "decision", actor: other, decision: { kind: "deny", reasons: [] } });
-  const tail = new RecentTail(dir, 60_000);
+  const tail = new RecentTail(dir, 60_000, 0);
   expect(tail.history(actor)).toEqual({ decisions: 2, denies: 1 });
   expect(tail.history(other)).toEqual({ decisions: 1, denies: 1 });
   expect(tail.history({ name: "nobody", source: "cli" })).toEqual({ decisions: 0, denies: 0 });
@@ -90,7 +91,7 @@ test("recent tail: follows the log into the next segments and keeps every count 
   const dir = join(tempDir(), "audit");
   await initAuditDir(dir);
   const log = await AuditLog.open(dir, { segmentMaxBytes: 600 });
-  const tail = new RecentTail(dir, 60_000);
+  const tail = new RecentTail(dir, 60_000, 0);
   expect(tail.history(actor).decisions).toBe(0);
   // Each entry is ~200 bytes: the log rolls over every few appends, several times between calls.
   // Another writer's roll-over is noticed once its old segment stops growing, a segment per call.
@@ -107,6 +108,41 @@ test("recent tail: follows the log into the next segments and keeps every count 
   for (let i = 0; i < 6; i++) {
     await log.append({ type: "decision", actor, decision: { kind: "deny", reasons: [] } });
     expect(tail.history(actor)).toEqual({ decisions: 13 + i, denies: 7 + i });
+  }
+  await log.close();
+});
+
+test("recent tail: within the probe window another writer's lines wait, the lines announced here count at once", async () => {
+  const dir = join(tempDir(), "audit");
+  await initAuditDir(dir);
+  const own = await AuditLog.open(dir);
+  const other = await AuditLog.open(dir);
+  const tail = new RecentTail(dir, 60_000, 60_000);
+  own.onWritten((lines) => tail.noteWritten(lines));
+  await own.append({ type: "decision", actor, decision: { kind: "allow", reasons: [] } });
+  // The first call looks at the files and starts the window.
+  expect(tail.history(actor).decisions).toBe(1);
+  await other.append({ type: "decision", actor, decision: { kind: "deny", reasons: [] } });
+  expect(tail.history(actor)).toEqual({ decisions: 1, denies: 0 });
+  // An announced range that starts where the other writer's line does is not reached without a look.
+  await own.append({ type: "decision", actor, decision: { kind: "allow", reasons: [] } });
+  expect(tail.history(actor).decisions).toBe(1);
+  const windowless = new RecentTail(dir, 60_000, 0);
+  expect(windowless.history(actor)).toEqual({ decisions: 3, denies: 1 });
+  await own.close();
+  await other.close();
+});
+
+test("recent tail: lines announced where the tail stands count without looking at the files", async () => {
+  const dir = join(tempDir(), "audit");
+  await initAuditDir(dir);
+  const log = await AuditLog.open(dir);
+  const tail = new RecentTail(dir, 60_000, 60_000);
+  expect(tail.history(actor).decisions).toBe(0);
+  log.onWritten((lines) => tail.noteWritten(lines));
+  for (let i = 1; i <= 3; i++) {
+    await log.append({ type: "decision", actor, decision: { kind: i === 2 ? "deny" : "allow", reasons: [] } });
+    expect(tail.history(actor)).toEqual({ decisions: i, denies: i >= 2 ? 1 : 0 });
   }
   await log.close();
 });

@@ -1,0 +1,39 @@
+import { expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SignatureProbe } from "../../src/shared/index.ts";
+
+const file = () => {
+  const path = join(mkdtempSync(join(tmpdir(), "aegis-probe-")), "watched");
+  writeFileSync(path, "one");
+  return path;
+};
+
+test("signature probe: one stat answers within its window; a change is seen once the window passed", async () => {
+  const path = file();
+  const probe = new SignatureProbe([path], 50);
+  const before = probe.read().key;
+  writeFileSync(path, "two, longer");
+  // Within the window the earlier stat answers (that is the point: no syscall per call).
+  expect(probe.read().key).toBe(before);
+  await Bun.sleep(60);
+  expect(probe.read().key).not.toBe(before);
+});
+
+test("signature probe: forget() makes the next read stat again (a change of one's own is seen at once)", () => {
+  const path = file();
+  const probe = new SignatureProbe([path], 60_000);
+  const before = probe.read().key;
+  writeFileSync(path, "two, longer");
+  probe.forget();
+  expect(probe.read().key).not.toBe(before);
+});
+
+test("signature probe: a window of 0 stats on every read", () => {
+  const path = file();
+  const probe = new SignatureProbe([path], 0);
+  const before = probe.read().key;
+  writeFileSync(path, "two, longer");
+  expect(probe.read().key).not.toBe(before);
+});
