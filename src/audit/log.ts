@@ -121,11 +121,7 @@ export class AuditLog {
       const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
       return Promise.reject(new AegisError("bad-input", `invalid audit record${where}: ${issue?.message ?? "schema mismatch"}`));
     }
-    try {
-      if (Buffer.byteLength(canonicalJson(parsed.data)) > MAX_LINE_BYTES) throw new RangeError(`larger than ${MAX_LINE_BYTES} bytes`);
-    } catch (error) {
-      return Promise.reject(new AegisError("bad-input", `invalid audit record: ${(error as Error).message}`));
-    }
+    // Its line is serialised and size-checked once, when written (writeBatch refuses it alone).
     return new Promise((resolve, reject) => {
       this.pending.push({ record: parsed.data, resolve, reject });
       this.draining ??= this.drain();
@@ -185,7 +181,11 @@ export class AuditLog {
           const written = await this.writeBatch([...recoveries.map(recoveryRecord), ...batch.map((item) => item.record)]);
           return written.slice(recoveries.length);
         });
-        batch.forEach((item, i) => item.resolve(entries[i] as AuditEntry));
+        batch.forEach((item, i) => {
+          const entry = entries[i];
+          if (entry instanceof AegisError) item.reject(entry);
+          else item.resolve(entry as AuditEntry);
+        });
       } catch (error) {
         // Failed before the batch was taken (the lock never came): the appends that waited for it fail.
         if (batch.length === 0) batch = this.pending.splice(0, 512);
@@ -292,8 +292,12 @@ export class AuditLog {
     this.tree.write(nodesFor(before), created);
   }
 
-  /** Serialises, writes and fsyncs `records` as consecutive entries. Lock held, state synced. */
-  private async writeBatch(records: AuditRecord[]): Promise<AuditEntry[]> {
+  /**
+   * Serialises, writes and fsyncs `records` as consecutive entries. Lock held, state synced. A
+   * record whose line cannot be serialised or is too long gets its error in its place and takes
+   * no seq; the others are written.
+   */
+  private async writeBatch(records: AuditRecord[]): Promise<Array<AuditEntry | AegisError>> {
     const startCount = this.tail.count;
     const entries: AuditEntry[] = [];
     const created: Hash[] = [];
@@ -301,25 +305,35 @@ export class AuditLog {
     let segment = this.tail.segment;
     let offset = this.tail.offset;
     let prev = this.tail.lastHash;
+    const results: Array<AuditEntry | AegisError> = [];
     for (const record of records) {
       const body = { ...record, seq: startCount + entries.length + 1, time: new Date().toISOString(), prev };
-      const line = canonicalJson(body);
-      const bytes = Buffer.from(line);
-      if (offset > 0 && offset + bytes.length + 1 > this.segmentMaxBytes) {
+      let line: string;
+      let length: number;
+      try {
+        line = canonicalJson(body);
+        length = Buffer.byteLength(line);
+        if (length > MAX_LINE_BYTES) throw new RangeError(`larger than ${MAX_LINE_BYTES} bytes`);
+      } catch (error) {
+        results.push(new AegisError("bad-input", `invalid audit record: ${(error as Error).message}`));
+        continue;
+      }
+      if (offset > 0 && offset + length + 1 > this.segmentMaxBytes) {
         segment += 1;
         offset = 0;
         chunks.push({ segment, start: 0, end: 0, lines: [], entries: [] });
       }
       const chunk = chunks[chunks.length - 1] as Chunk;
       chunk.lines.push(line);
-      offset += bytes.length + 1;
+      offset += length + 1;
       chunk.end = offset;
-      const hash = leafHash(bytes);
+      const hash = leafHash(line);
       prev = toHex(hash);
       created.push(...this.frontier.push(hash));
       const entry = { ...body, hash: prev };
       entries.push(entry);
       chunk.entries.push(entry);
+      results.push(entry);
     }
     for (const chunk of chunks) {
       if (chunk.lines.length > 0) await appendDurably(segmentPath(this.dir, chunk.segment), `${chunk.lines.join("\n")}\n`, () => this.announce(chunk));
@@ -328,7 +342,7 @@ export class AuditLog {
     this.tail = { ...this.tail, segment, offset, count: startCount + entries.length, lastHash: prev };
     this.tree.write(nodesFor(startCount), created);
     if (Math.floor(startCount / this.checkpointEvery) < Math.floor(this.tail.count / this.checkpointEvery)) this.writeCheckpoint();
-    return entries;
+    return results;
   }
 
   private announce(chunk: Chunk): void {

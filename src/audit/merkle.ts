@@ -13,8 +13,8 @@ const NODE_PREFIX = new Uint8Array([1]);
 // One reusable hasher: Bun resets it after digest(), and allocating one per hash costs 2x.
 const hasher = new Bun.CryptoHasher("sha256");
 
-/** RFC 9162 leaf hash of `data`. */
-export function leafHash(data: Uint8Array): Hash {
+/** RFC 9162 leaf hash of `data` (text is hashed as its UTF-8 bytes, without a copy). */
+export function leafHash(data: Uint8Array | string): Hash {
   hasher.update(LEAF_PREFIX);
   hasher.update(data);
   return new Uint8Array(hasher.digest());

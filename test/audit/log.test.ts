@@ -71,6 +71,21 @@ describe("audit log", () => {
     expect((await verifyLog(dir)).entries).toBe(0);
   });
 
+  test("audit: a record that cannot be written fails alone in its batch; the others take consecutive seqs", async () => {
+    const dir = await emptyLog();
+    const log = await AuditLog.open(dir);
+    const records = Array.from({ length: 12 }, (_, i) => (i % 4 === 1 ? { ...decisionRecord(i), request: i % 8 === 1 ? { n: Number.POSITIVE_INFINITY } : { big: "x".repeat(1024 * 1024) } } : decisionRecord(i)));
+    const outcomes = await Promise.allSettled(records.map((record) => log.append(record)));
+    await log.close();
+    const refused = outcomes.flatMap((outcome, i) => (outcome.status === "rejected" ? [i] : []));
+    expect(refused).toEqual([1, 5, 9]);
+    for (const i of refused) expect(isAegisError((outcomes[i] as PromiseRejectedResult).reason, "bad-input")).toBe(true);
+    const written = outcomes.flatMap((outcome) => (outcome.status === "fulfilled" ? [outcome.value] : []));
+    expect(written.map((entry) => entry.seq)).toEqual(Array.from({ length: 9 }, (_, i) => i + 1));
+    expect(written.map((entry) => entry.runId)).toEqual(records.filter((_, i) => !refused.includes(i)).map((record) => record.runId));
+    expect(await verifyLog(dir)).toMatchObject({ ok: true, entries: 9 });
+  });
+
   test("audit: concurrent appends in one process are group-committed in order", async () => {
     const dir = await emptyLog();
     const log = await AuditLog.open(dir);
