@@ -82,15 +82,20 @@ export function responseForError(error: unknown, log: (line: string) => void): R
   return errorResponse(500, "internal", "internal error (details are in the server's log)");
 }
 
+/** securityHeaders as name/value pairs, built once per combination (every response sets them). */
+const headerPairs = new Map<string, ReadonlyArray<readonly [string, string]>>();
+
 /** Adds the security headers to a response (a copy when its headers are immutable). */
 export function withSecurityHeaders(response: Response, tls: boolean, csp: string = API_CSP): Response {
-  const headers = securityHeaders(tls, csp);
+  const key = `${tls}\n${csp}`;
+  let pairs = headerPairs.get(key);
+  if (!pairs) headerPairs.set(key, (pairs = Object.entries(securityHeaders(tls, csp))));
   try {
-    for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+    for (const [name, value] of pairs) response.headers.set(name, value);
     return response;
   } catch {
     const copy = new Response(response.body, response);
-    for (const [name, value] of Object.entries(headers)) copy.headers.set(name, value);
+    for (const [name, value] of pairs) copy.headers.set(name, value);
     return copy;
   }
 }

@@ -109,7 +109,7 @@ export class TokenStore {
     const match = TOKEN_FORMAT.exec(presented);
     const candidate = match ? this.load().tokens.find((t) => t.id === match[1]) : undefined;
     const expected = candidate ? Buffer.from(candidate.secretHash, "hex") : DUMMY_HASH;
-    const actual = createHash("sha256").update(match?.[2] ?? presented).digest();
+    const actual = Bun.SHA256.hash(match?.[2] ?? presented);
     const equal = timingSafeEqual(expected, actual);
     return equal && candidate && !candidate.revokedAt ? { ...candidate } : undefined;
   }
