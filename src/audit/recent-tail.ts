@@ -47,8 +47,8 @@ const MAX_PENDING_WRITES = 4096;
 /**
  * Per-actor counts of recent decisions and denials from the log, kept up to date incrementally:
  * a call stats the segment it follows (at most once per probe window) and reads only what was
- * appended since, whoever appended it (any process or thread), instead of re-parsing the log's tail for every
- * decision. Ranges this process wrote itself and announced with {@link noteWritten} are taken
+ * appended since, whoever appended it (any process or thread), instead of re-parsing the log's
+ * tail for every decision. Ranges this process wrote itself and announced with {@link noteWritten} are taken
  * from the announcement instead of being read back. For context such as the policy input's
  * history, not for integrity: it starts from `recentEntries` and skips lines it cannot parse.
  */
@@ -97,7 +97,8 @@ export class RecentTail {
   }
 
   /**
-   * Reads what was appended since the last call: one stat of the segment it follows. It looks
+   * Counts the lines announced where the tail stands, then, at most once per probe window, reads
+   * what else was appended since the last look: one stat of the segment it follows. It looks
    * for a next segment only when that one has stopped growing (a roll-over by any writer leaves
    * the old segment as it was) or when this process announced lines beyond it, and then follows
    * the log from segment to segment, keeping the counts; entries in a segment another writer
@@ -132,8 +133,11 @@ export class RecentTail {
 
   /** Counts the lines this process announced from where the tail stands, without a stat (their bytes are written). */
   private takeAnnounced(): void {
-    for (let announced = this.written.get(`${this.segment}:${this.offset}`); announced; announced = this.written.get(`${this.segment}:${this.offset}`)) {
-      this.written.delete(`${this.segment}:${this.offset}`);
+    for (;;) {
+      const key = `${this.segment}:${this.offset}`;
+      const announced = this.written.get(key);
+      if (!announced) return;
+      this.written.delete(key);
       for (const fact of announced.facts) this.keep(fact);
       this.offset = announced.end;
     }

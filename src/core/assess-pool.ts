@@ -142,7 +142,16 @@ export async function startAssessPool(options: AssessPoolOptions): Promise<Asses
         member.pending.delete(request.id);
       }
     }
-    if (texts.length > 0) member.worker.postMessage({ type: "assess", requests: `[${texts.join(",")}]` } satisfies AssessBatch);
+    if (texts.length === 0) return;
+    try {
+      member.worker.postMessage({ type: "assess", requests: `[${texts.join(",")}]` } satisfies AssessBatch);
+    } catch (error) {
+      // The worker cannot take it (terminated meanwhile): nothing was decided for these requests.
+      for (const request of requests) {
+        member.pending.get(request.id)?.reject(new AegisError("internal", `the decision worker could not be reached: ${(error as Error).message}`));
+        member.pending.delete(request.id);
+      }
+    }
   };
 
   const started = await Promise.allSettled(Array.from({ length: options.size }, spawn));

@@ -114,10 +114,11 @@ export class SecretResolver implements RunSecretSource {
 
   /**
    * The local store's values this process can read without a person. Every decision asks (the
-   * redactor and the argv check need them), so they are kept while one stat per file (at most one
-   * per PROBE_WINDOW_MS: a change is seen up to that much later) shows the store unchanged: its identity, its index and its directory, whose times change with every
+   * redactor and the argv check need them), so they are kept while one stat per file shows the
+   * store unchanged: its identity, its index and its directory, whose times change with every
    * set, remove and rotation (the store writes by renaming files into it, rotation files too).
-   * Values themselves are cached by their `updated` time in the index.
+   * One look answers for PROBE_WINDOW_MS, so another process's change is seen up to that much
+   * later. Values themselves are cached by their `updated` time in the index.
    */
   private async localValues(): Promise<KnownSecret[]> {
     const store = this.localStore();

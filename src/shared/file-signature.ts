@@ -49,7 +49,7 @@ export function fileSignature(paths: readonly string[], now = Date.now()): FileS
  */
 export const PROBE_WINDOW_MS = 1;
 
-/** {@link fileSignature} of fixed paths, taken at most once per `windowMs`; `forget` after a change of one's own. */
+/** {@link fileSignature} of fixed paths, taken at most once per `windowMs`. */
 export class SignatureProbe {
   private last: { at: number; signature: FileSignature } | undefined;
 
@@ -64,9 +64,5 @@ export class SignatureProbe {
     const signature = fileSignature(this.paths);
     this.last = { at: now, signature };
     return signature;
-  }
-
-  forget(): void {
-    this.last = undefined;
   }
 }
