@@ -48,9 +48,10 @@ const MAX_PENDING_WRITES = 4096;
  * Per-actor counts of recent decisions and denials from the log, kept up to date incrementally:
  * a call stats the segment it follows (at most once per probe window) and reads only what was
  * appended since, whoever appended it (any process or thread), instead of re-parsing the log's
- * tail for every decision. Ranges this process wrote itself and announced with {@link noteWritten} are taken
- * from the announcement instead of being read back. For context such as the policy input's
- * history, not for integrity: it starts from `recentEntries` and skips lines it cannot parse.
+ * tail for every decision. Ranges this process wrote itself and announced with
+ * {@link noteWritten} are taken from the announcement instead of being read back. For context
+ * such as the policy input's history, not for integrity: it starts from `recentEntries` and
+ * skips lines it cannot parse.
  */
 export class RecentTail {
   private segment = -1;
@@ -133,14 +134,20 @@ export class RecentTail {
 
   /** Counts the lines this process announced from where the tail stands, without a stat (their bytes are written). */
   private takeAnnounced(): void {
-    for (;;) {
-      const key = `${this.segment}:${this.offset}`;
-      const announced = this.written.get(key);
-      if (!announced) return;
-      this.written.delete(key);
-      for (const fact of announced.facts) this.keep(fact);
-      this.offset = announced.end;
+    while (this.takeAnnouncedAtOffset(Number.POSITIVE_INFINITY)) {
+      // each range taken moves the offset to where the next one may start
     }
+  }
+
+  /** Counts the range announced at the tail's offset, if there is one ending by `limit`; says whether it did. */
+  private takeAnnouncedAtOffset(limit: number): boolean {
+    const key = `${this.segment}:${this.offset}`;
+    const announced = this.written.get(key);
+    if (!announced || announced.end > limit) return false;
+    this.written.delete(key);
+    for (const fact of announced.facts) this.keep(fact);
+    this.offset = announced.end;
+    return true;
   }
 
   /** Whether this process wrote lines in a segment after ours (it rolled the log over itself). */
@@ -183,14 +190,7 @@ export class RecentTail {
   /** Consumes [offset, size): announced ranges from their facts, the rest (other writers) from the file. */
   private readNew(path: string, size: number): void {
     while (this.offset < size) {
-      const key = `${this.segment}:${this.offset}`;
-      const announced = this.written.get(key);
-      if (announced && announced.end <= size) {
-        this.written.delete(key);
-        for (const fact of announced.facts) this.keep(fact);
-        this.offset = announced.end;
-        continue;
-      }
+      if (this.takeAnnouncedAtOffset(size)) continue;
       const consumed = this.readLines(path, size);
       // A line still being written stays for the next call.
       if (consumed === 0) return;

@@ -125,6 +125,12 @@ export async function startAssessPool(options: AssessPoolOptions): Promise<Asses
     }
   };
 
+  /** Answers one request with an error, never a decision. */
+  const refuse = (member: Member, id: number, error: AegisError) => {
+    member.pending.get(id)?.reject(error);
+    member.pending.delete(id);
+  };
+
   /** Sends a member's outbox, a few requests per message; a request JSON cannot carry is refused alone. */
   const flush = (member: Member) => {
     while (member.outbox.length > 0) send(member, member.outbox.splice(0, MAX_BATCH));
@@ -138,8 +144,7 @@ export async function startAssessPool(options: AssessPoolOptions): Promise<Asses
         texts.push(JSON.stringify(request));
       } catch (error) {
         // Not JSON data (a BigInt, a cycle): bad input, as for the local assessor.
-        member.pending.get(request.id)?.reject(new AegisError("bad-input", `request cannot be assessed: ${(error as Error).message}`));
-        member.pending.delete(request.id);
+        refuse(member, request.id, new AegisError("bad-input", `request cannot be assessed: ${(error as Error).message}`));
       }
     }
     if (texts.length === 0) return;
@@ -147,10 +152,7 @@ export async function startAssessPool(options: AssessPoolOptions): Promise<Asses
       member.worker.postMessage({ type: "assess", requests: `[${texts.join(",")}]` } satisfies AssessBatch);
     } catch (error) {
       // The worker cannot take it (terminated meanwhile): nothing was decided for these requests.
-      for (const request of requests) {
-        member.pending.get(request.id)?.reject(new AegisError("internal", `the decision worker could not be reached: ${(error as Error).message}`));
-        member.pending.delete(request.id);
-      }
+      for (const request of requests) refuse(member, request.id, new AegisError("internal", `the decision worker could not be reached: ${(error as Error).message}`));
     }
   };
 

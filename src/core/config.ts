@@ -25,12 +25,12 @@ export function parseConfig(text: string, file = "config.yaml"): Config {
   return result.data;
 }
 
-/** Loads `config.yaml` from disk. */
 /** How the home's audit log is opened, from config.yaml's `audit` section (every writer the same). */
 export function auditLogOptions(config: Config): AuditLogOptions {
   return { checkpointEvery: config.audit.checkpointEvery, segmentMaxBytes: parseSize(config.audit.segmentMaxBytes) ?? 64 * 1024 ** 2 };
 }
 
+/** Loads `config.yaml` from disk. */
 export function loadConfig(path: string): Config {
   let text: string;
   try {

@@ -5,10 +5,10 @@ import { z } from "zod";
 import { AegisError, FileLock, fileSignature, writeFileAtomic } from "../shared/index.ts";
 import { Role } from "./rbac.ts";
 
-/** A token's name: who the API records as the actor and approver (`by`), so it stays printable. */
 /** A token's id: 12 lower-case hex characters (the part of `acw_<id>_<secret>` that may be shown). */
 export const TOKEN_ID = /^[0-9a-f]{12}$/;
 
+/** A token's name: who the API records as the actor and approver (`by`), so it stays printable. */
 export const TokenName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, "a token name is 1-64 characters: letters, digits, '.', '_', '@', '-' (starting with a letter or digit)");
