@@ -33,10 +33,16 @@ export function decisionRecord(i: number): AuditRecord {
   };
 }
 
-/** A fresh initialised audit directory holding `count` decision entries, closed (so the last checkpoint covers them all). */
-export async function buildLog(count: number, options: AuditLogOptions = {}): Promise<string> {
+/** A fresh initialised audit directory with no entries. */
+export async function emptyAuditDir(): Promise<string> {
   const dir = join(freshDir(), "audit");
   await initAuditDir(dir);
+  return dir;
+}
+
+/** A fresh initialised audit directory holding `count` decision entries, closed (so the last checkpoint covers them all). */
+export async function buildLog(count: number, options: AuditLogOptions = {}): Promise<string> {
+  const dir = await emptyAuditDir();
   const log = await AuditLog.open(dir, options);
   for (let i = 1; i <= count; i++) await log.append(decisionRecord(i));
   await log.close();

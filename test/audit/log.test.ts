@@ -4,29 +4,23 @@ import { join } from "node:path";
 import { AuditLog, type AuditRecord, explain, followEntries, initAuditDir, readEntries, verifyLog } from "../../src/audit/index.ts";
 import { leafHash, toHex } from "../../src/audit/merkle.ts";
 import { FileLock, isAegisError } from "../../src/shared/index.ts";
-import { buildLog, decisionRecord, freshDir, useTempRoot } from "./helpers.ts";
+import { buildLog, decisionRecord, emptyAuditDir, freshDir, useTempRoot } from "./helpers.ts";
 
 useTempRoot();
-
-async function emptyLog(): Promise<string> {
-  const dir = join(freshDir(), "audit");
-  await initAuditDir(dir);
-  return dir;
-}
 
 const segmentFiles = (dir: string) => readdirSync(dir).filter((f) => f.startsWith("segment-")).sort();
 const checkpointLines = (dir: string) => readFileSync(join(dir, "checkpoints.jsonl"), "utf8").trimEnd().split("\n");
 
 describe("audit log", () => {
   test("audit: an empty initialised log verifies", async () => {
-    const dir = await emptyLog();
+    const dir = await emptyAuditDir();
     expect(await verifyLog(dir)).toMatchObject({ ok: true, entries: 0, checkpoints: 1 });
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(statSync(join(dir, "signing.key")).mode & 0o777).toBe(0o600);
   });
 
   test("audit: init refuses to replace a key and open without a key says to run init", async () => {
-    const dir = await emptyLog();
+    const dir = await emptyAuditDir();
     await expect(initAuditDir(dir)).rejects.toThrow(/already exists/);
     const missing = join(freshDir(), "audit");
     await expect(AuditLog.open(missing)).rejects.toThrow(/aegisclaw init/);
@@ -38,7 +32,7 @@ describe("audit log", () => {
   });
 
   test("audit: append returns the stored entry, whose hash is the leaf hash of its line", async () => {
-    const dir = await emptyLog();
+    const dir = await emptyAuditDir();
     const log = await AuditLog.open(dir);
     const first = await log.append(decisionRecord(1));
     const second = await log.append(decisionRecord(2));
@@ -51,7 +45,7 @@ describe("audit log", () => {
   });
 
   test("audit: schema-invalid records are rejected with bad-input and nothing is written", async () => {
-    const dir = await emptyLog();
+    const dir = await emptyAuditDir();
     const log = await AuditLog.open(dir);
     const bad: unknown[] = [
       { type: "nope", actor: { name: "x", source: "cli" } },
@@ -72,7 +66,7 @@ describe("audit log", () => {
   });
 
   test("audit: a record that cannot be written fails alone in its batch; the others take consecutive seqs", async () => {
-    const dir = await emptyLog();
+    const dir = await emptyAuditDir();
     const log = await AuditLog.open(dir);
     const records = Array.from({ length: 12 }, (_, i) => (i % 4 === 1 ? { ...decisionRecord(i), request: i % 8 === 1 ? { n: Number.POSITIVE_INFINITY } : { big: "x".repeat(1024 * 1024) } } : decisionRecord(i)));
     const outcomes = await Promise.allSettled(records.map((record) => log.append(record)));
@@ -87,7 +81,7 @@ describe("audit log", () => {
   });
 
   test("audit: concurrent appends in one process are group-committed in order", async () => {
-    const dir = await emptyLog();
+    const dir = await emptyAuditDir();
     const log = await AuditLog.open(dir);
     const entries = await Promise.all(Array.from({ length: 200 }, (_, i) => log.append(decisionRecord(i))));
     await log.close();
@@ -96,7 +90,7 @@ describe("audit log", () => {
   });
 
   test("audit: a checkpoint asked for during a burst waits for the batch holding the lock", async () => {
-    const dir = await emptyLog();
+    const dir = await emptyAuditDir();
     const log = await AuditLog.open(dir);
     const appends = Array.from({ length: 100 }, (_, i) => log.append(decisionRecord(i)));
     const checkpoints = Array.from({ length: 3 }, () => log.checkpoint());
@@ -120,7 +114,7 @@ describe("audit log", () => {
   });
 
   test("audit: checkpoints every N entries, on demand and on close", async () => {
-    const dir = await emptyLog();
+    const dir = await emptyAuditDir();
     const log = await AuditLog.open(dir, { checkpointEvery: 5 });
     for (let i = 1; i <= 12; i++) await log.append(decisionRecord(i));
     expect(checkpointLines(dir).map((l) => JSON.parse(l).treeSize)).toEqual([0, 5, 10]);
@@ -166,7 +160,7 @@ describe("audit log", () => {
   });
 
   test("audit: entries are filtered, followed and explained", async () => {
-    const dir = await emptyLog();
+    const dir = await emptyAuditDir();
     const log = await AuditLog.open(dir);
     await log.append({ ...decisionRecord(1), runId: "run-x", decision: { kind: "allow", reasons: [{ rule: "scope-grant", message: "granted", scope: "shell.exec" }], approvedBy: "alice" } });
     await log.append({ type: "result", actor: { name: "agent", source: "cli" }, runId: "run-x", result: { exitCode: 3, durationMs: 12, timedOut: false, stdoutBytes: 5, stderrBytes: 0 } });
@@ -199,7 +193,7 @@ describe("audit log", () => {
   });
 
   test("audit: appends waiting for a lock another process holds fail after the timeout (never hang), and later ones succeed", async () => {
-    const dir = await emptyLog();
+    const dir = await emptyAuditDir();
     const log = await AuditLog.open(dir, { lockTimeoutMs: 300 });
     // Another open file description of the lock file behaves as another process's flock.
     const holder = await FileLock.open(join(dir, "lock"));

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { AuditLog, initAuditDir, readEntries, verifyLog } from "../../src/audit/index.ts";
-import { freshDir, useTempRoot } from "./helpers.ts";
+import { AuditLog, readEntries, verifyLog } from "../../src/audit/index.ts";
+import { emptyAuditDir, useTempRoot } from "./helpers.ts";
 
 useTempRoot();
 
@@ -24,8 +24,7 @@ function acknowledged(stdout: string): Array<{ seq: number; runId: string }> {
 
 describe("audit across processes", () => {
   test("audit: 20 kill -9 crashes during appends lose no acknowledged entry", async () => {
-    const dir = join(freshDir(), "audit");
-    await initAuditDir(dir);
+    const dir = await emptyAuditDir();
     let seed = 7;
     const random = (n: number) => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
@@ -54,8 +53,7 @@ describe("audit across processes", () => {
   }, 60_000);
 
   test("audit: 4 writer processes x 500 appends make one contiguous, valid chain", async () => {
-    const dir = join(freshDir(), "audit");
-    await initAuditDir(dir);
+    const dir = await emptyAuditDir();
     const children = ["a", "b", "c", "d"].map((w) => spawnChild([dir, "500", w, "1", "100"]));
     const outputs = await Promise.all(
       children.map(async (child) => {

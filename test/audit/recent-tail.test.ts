@@ -1,15 +1,16 @@
 import { expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { AuditLog, initAuditDir, RecentTail, type WrittenLines } from "../../src/audit/index.ts";
-import { tempDir } from "../helpers/temp-home.ts";
+import { AuditLog, RecentTail, type WrittenLines } from "../../src/audit/index.ts";
+import { emptyAuditDir, useTempRoot } from "./helpers.ts";
+
+useTempRoot();
 
 const actor = { name: "tester", source: "cli" as const };
-// The tests below look at the files on every call (probe window 0); the last one, with the window.
+// The tests below look at the files on every call (probe window 0); the last two use a window.
 
 test("recent tail: sees appends made after it started, by any writer, and drops what left the window", async () => {
-  const dir = join(tempDir(), "audit");
-  await initAuditDir(dir);
+  const dir = await emptyAuditDir();
   const first = await AuditLog.open(dir);
   await first.append({ type: "decision", actor, note: "one" });
   const tail = new RecentTail(dir, 60_000, 0);
@@ -26,8 +27,7 @@ test("recent tail: sees appends made after it started, by any writer, and drops 
 });
 
 test("recent tail: lines its own process announced are counted from the announcement, not read back", async () => {
-  const dir = join(tempDir(), "audit");
-  await initAuditDir(dir);
+  const dir = await emptyAuditDir();
   const log = await AuditLog.open(dir);
   const tail = new RecentTail(dir, 60_000, 0);
   expect(tail.history(actor).decisions).toBe(0);
@@ -48,8 +48,7 @@ test("recent tail: lines its own process announced are counted from the announce
 });
 
 test("recent tail: an announcement of lines already read, and a writer that does not announce, are each counted once", async () => {
-  const dir = join(tempDir(), "audit");
-  await initAuditDir(dir);
+  const dir = await emptyAuditDir();
   const announcing = await AuditLog.open(dir);
   const silent = await AuditLog.open(dir);
   const tail = new RecentTail(dir, 60_000, 0);
@@ -69,8 +68,7 @@ test("recent tail: an announcement of lines already read, and a writer that does
 });
 
 test("recent tail: per-actor history counts decisions and denials inside the window only", async () => {
-  const dir = join(tempDir(), "audit");
-  await initAuditDir(dir);
+  const dir = await emptyAuditDir();
   const log = await AuditLog.open(dir);
   const other = { name: "other", source: "api" as const };
   await log.append({ type: "decision", actor, decision: { kind: "allow", reasons: [] } });
@@ -88,8 +86,7 @@ test("recent tail: per-actor history counts decisions and denials inside the win
 });
 
 test("recent tail: follows the log into the next segments and keeps every count of the window", async () => {
-  const dir = join(tempDir(), "audit");
-  await initAuditDir(dir);
+  const dir = await emptyAuditDir();
   const log = await AuditLog.open(dir, { segmentMaxBytes: 600 });
   const tail = new RecentTail(dir, 60_000, 0);
   expect(tail.history(actor).decisions).toBe(0);
@@ -113,8 +110,7 @@ test("recent tail: follows the log into the next segments and keeps every count 
 });
 
 test("recent tail: within the probe window another writer's lines wait, the lines announced here count at once", async () => {
-  const dir = join(tempDir(), "audit");
-  await initAuditDir(dir);
+  const dir = await emptyAuditDir();
   const own = await AuditLog.open(dir);
   const other = await AuditLog.open(dir);
   const tail = new RecentTail(dir, 60_000, 60_000);
@@ -134,8 +130,7 @@ test("recent tail: within the probe window another writer's lines wait, the line
 });
 
 test("recent tail: lines announced where the tail stands count without looking at the files", async () => {
-  const dir = join(tempDir(), "audit");
-  await initAuditDir(dir);
+  const dir = await emptyAuditDir();
   const log = await AuditLog.open(dir);
   const tail = new RecentTail(dir, 60_000, 60_000);
   expect(tail.history(actor).decisions).toBe(0);
